@@ -1,0 +1,17 @@
+"""rnnviz: the mathematics of vanishing and exploding gradients in recurrent networks.
+
+A pure NumPy/SciPy library (no Streamlit, no I/O): arrays in, arrays or small
+frozen dataclasses out. The Streamlit app is built on top of it, but a notebook
+can use it directly::
+
+    import rnnviz
+    W = rnnviz.init_recurrent(64, scheme="gaussian", scale=1.0, seed=0)
+"""
+
+from .nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
+
+__all__ = [
+    "NONLINEARITIES",
+    "Nonlinearity",
+    "get_nonlinearity",
+]

@@ -1,0 +1,61 @@
+"""Conventions every rnnviz chart follows: palette, log-safe values, captions.
+
+No Streamlit here: functions take core results and return Altair charts or
+pandas frames ready for one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Okabe–Ito, the colour-blind-safe qualitative palette (black dropped; it is the text colour).
+OKABE_ITO = (
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#F0E442",  # yellow
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#999999",  # grey
+)
+VANISH_COLOR = "#0072B2"   # blue: shrinking gradients
+EXPLODE_COLOR = "#D55E00"  # vermillion: growing gradients
+NEUTRAL_COLOR = "#999999"
+#: A diverging Vega scheme that stays readable for the common colour-vision deficiencies.
+DIVERGING_SCHEME = "blueorange"
+SEQUENTIAL_SCHEME = "viridis"
+
+#: The smallest and largest magnitudes a log-scale chart will place; values outside are pinned
+#: to these bounds and flagged, never dropped silently.
+LOG_FLOOR = 1e-300
+LOG_CEIL = 1e300
+
+
+def log_safe(values) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitudes ready for a log axis, and a label per point saying what happened.
+
+    Zeros and underflow are pinned to ``LOG_FLOOR`` ("zero"), +inf to ``LOG_CEIL``
+    ("overflow"), NaN stays NaN ("not a number", drawn by nobody but reported by
+    tooltips and captions). Returns ``(plotted, status)``.
+    """
+    v = np.abs(np.asarray(values, dtype=np.float64))
+    status = np.full(v.shape, "finite", dtype=object)
+    out = v.copy()
+    zero = v < LOG_FLOOR
+    over = np.isposinf(v) | (v > LOG_CEIL)
+    nan = np.isnan(v)
+    out[zero] = LOG_FLOOR
+    out[over] = LOG_CEIL
+    status[zero] = "zero"
+    status[over] = "overflow"
+    status[nan] = "not a number"
+    return out, status
+
+
+def thin_indices(length: int, max_points: int = 1500) -> np.ndarray:
+    """At most ``max_points`` indices into a series of ``length``, always keeping both ends."""
+    if length <= max_points:
+        return np.arange(length)
+    idx = np.unique(np.round(np.linspace(0, length - 1, max_points)).astype(int))
+    return idx

@@ -1,0 +1,33 @@
+"""The frame every page is drawn in: page config, navigation, title, error guard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from .registry import HOME, PAGES
+
+
+def page_frame(title: str, *, icon: str, lead: str) -> None:
+    """Call first on every page: config, sidebar navigation with titles, heading and lead."""
+    st.set_page_config(page_title=f"{title} · rnnviz", page_icon=icon, layout="wide")
+    with st.sidebar:
+        for page in (HOME, *PAGES):
+            st.page_link(page.path, label=page.title, icon=page.icon)
+        st.divider()
+    st.title(title)
+    st.markdown(lead)
+
+
+@contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Turn an expected ``ValueError`` inside the block into an ``st.error``; the page goes on.
+
+    ``what`` names the part of the page, so the message says where the problem is.
+    """
+    try:
+        yield
+    except ValueError as exc:
+        st.error(f"**{what}:** {exc}", icon=":material/error:")
