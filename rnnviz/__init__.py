@@ -8,9 +8,16 @@ can use it directly::
     W = rnnviz.init_recurrent(64, scheme="gaussian", scale=1.0, seed=0)
 """
 
+from .linalg import eigenvalues, singular_values, spectral_norm, spectral_radius
 from .nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
+from .numerics import first_nonfinite
 
 __all__ = [
+    "eigenvalues",
+    "first_nonfinite",
+    "singular_values",
+    "spectral_norm",
+    "spectral_radius",
     "NONLINEARITIES",
     "Nonlinearity",
     "get_nonlinearity",

@@ -1,0 +1,31 @@
+"""Matrix measures the pages compare: spectral norm (largest singular value) and spectral radius."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_array, as_square
+
+
+def singular_values(A) -> np.ndarray:
+    """Singular values of a matrix (or of each matrix in a stack), in descending order."""
+    arr = as_array(A, "matrix")
+    if arr.ndim < 2:
+        raise ValueError(f"matrix must be at least 2-D; got shape {arr.shape}.")
+    return np.linalg.svd(arr, compute_uv=False)
+
+
+def spectral_norm(A) -> float:
+    """``||A||_2``, the largest singular value: how much one step can stretch any vector."""
+    return float(singular_values(as_square(A, "matrix"))[0])
+
+
+def eigenvalues(A) -> np.ndarray:
+    """Complex eigenvalues of a square matrix, sorted by decreasing modulus."""
+    ev = np.linalg.eigvals(as_square(A, "matrix"))
+    return ev[np.argsort(-np.abs(ev), kind="stable")]
+
+
+def spectral_radius(A) -> float:
+    """``rho(A) = max |lambda|``: the growth rate of ``A^k`` for large k (Gelfand)."""
+    return float(np.abs(eigenvalues(A))[0])
