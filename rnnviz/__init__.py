@@ -11,6 +11,7 @@ can use it directly::
 from .linalg import eigenvalues, singular_values, spectral_norm, spectral_radius
 from .nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
 from .numerics import first_nonfinite
+from .rnn import INIT_SCHEMES, Gradients, Trajectory, bptt, forward, init_recurrent, step_jacobians
 
 __all__ = [
     "eigenvalues",
@@ -21,4 +22,11 @@ __all__ = [
     "NONLINEARITIES",
     "Nonlinearity",
     "get_nonlinearity",
+    "INIT_SCHEMES",
+    "Gradients",
+    "Trajectory",
+    "bptt",
+    "forward",
+    "init_recurrent",
+    "step_jacobians",
 ]
