@@ -7,16 +7,23 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from . import lecture, urlstate, widgets
 from .registry import HOME, PAGES
 
 
 def page_frame(title: str, *, icon: str, lead: str) -> None:
     """Call first on every page: config, sidebar navigation with titles, heading and lead."""
-    st.set_page_config(page_title=f"{title} · rnnviz", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · rnnviz", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if lecture.is_on() else "auto")
     with st.sidebar:
         for page in (HOME, *PAGES):
             st.page_link(page.path, label=page.title, icon=page.icon)
         st.divider()
+        urlstate.begin_page(st.container())
+        widgets.toggle("Lecture mode", key=lecture.KEY,
+                       help="Larger type and fewer controls in view, for a projector.")
+        st.divider()
+    lecture.apply_style()
     st.title(title)
     st.markdown(lead)
 

@@ -1,7 +1,9 @@
 """Widget helpers: every control has a stable key and lives in the URL.
 
 Use these instead of calling ``st.slider`` and friends directly, so that a copied
-link reproduces the view (``bind="query-params"``; the key is the parameter name).
+link reproduces the view (``bind="query-params"``; the key is the parameter name),
+a link value the control cannot accept is reported next to it, and the sidebar's
+"link to this view" box stays current.
 """
 
 from __future__ import annotations
@@ -10,32 +12,53 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from . import urlstate
+
 BIND = "query-params"
+
+
+def _bound(kind: str, label: str, *, key: str, default, container, format_func=None, **kwargs):
+    raw = urlstate.raw_param(key)
+    widget = getattr(container, kind)
+    value = widget(label, key=key, bind=BIND, **kwargs)
+    urlstate.record(key, value, default, raw=raw, format_func=format_func, container=container)
+    return value
 
 
 def slider(label: str, *, key: str, min_value, max_value, value, step=None, help: str | None = None,
            format: str | None = None, container=st):
-    return container.slider(label, min_value=min_value, max_value=max_value, value=value, step=step,
-                            help=help, format=format, key=key, bind=BIND)
+    return _bound("slider", label, key=key, default=value, container=container, min_value=min_value,
+                  max_value=max_value, value=value, step=step, help=help, format=format)
+
+
+def select_slider(label: str, options: Sequence, *, key: str, value=None, help: str | None = None,
+                  format_func=str, container=st):
+    default = options[0] if value is None else value
+    return _bound("select_slider", label, key=key, default=default, container=container,
+                  options=options, value=default, help=help, format_func=format_func)
 
 
 def number(label: str, *, key: str, min_value, max_value, value, step=None, help: str | None = None,
            format: str | None = None, container=st):
-    return container.number_input(label, min_value=min_value, max_value=max_value, value=value,
-                                  step=step, help=help, format=format, key=key, bind=BIND)
+    return _bound("number_input", label, key=key, default=value, container=container,
+                  min_value=min_value, max_value=max_value, value=value, step=step, help=help,
+                  format=format)
 
 
 def select(label: str, options: Sequence, *, key: str, index: int = 0, help: str | None = None,
-           format_func=str, container=st):
-    return container.selectbox(label, options, index=index, help=help, format_func=format_func,
-                               key=key, bind=BIND)
+           format_func=None, container=st):
+    extra = {} if format_func is None else {"format_func": format_func}
+    return _bound("selectbox", label, key=key, default=options[index], container=container,
+                  format_func=format_func, options=options, index=index, help=help, **extra)
 
 
 def radio(label: str, options: Sequence, *, key: str, index: int = 0, help: str | None = None,
-          format_func=str, horizontal: bool = True, container=st):
-    return container.radio(label, options, index=index, help=help, format_func=format_func,
-                           horizontal=horizontal, key=key, bind=BIND)
+          format_func=None, horizontal: bool = True, container=st):
+    extra = {} if format_func is None else {"format_func": format_func}
+    return _bound("radio", label, key=key, default=options[index], container=container,
+                  format_func=format_func, options=options, index=index, help=help,
+                  horizontal=horizontal, **extra)
 
 
 def toggle(label: str, *, key: str, value: bool = False, help: str | None = None, container=st):
-    return container.toggle(label, value=value, help=help, key=key, bind=BIND)
+    return _bound("toggle", label, key=key, default=value, container=container, value=value, help=help)

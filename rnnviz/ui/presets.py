@@ -1,0 +1,50 @@
+"""Presets: one click sets a telling configuration; each is also a shareable link."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from .urlstate import url_value
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named setting of a page's widgets (widget key → value) and what it demonstrates."""
+
+    label: str
+    caption: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def query_params(self) -> dict[str, str]:
+        return {k: url_value(v) for k, v in self.values.items()}
+
+
+def _apply(page: str, preset: Preset) -> None:
+    for key, value in preset.values.items():
+        st.session_state[key] = value
+    st.session_state[f"_preset_{page}"] = preset.label
+
+
+def preset_bar(presets: Sequence[Preset], *, page: str, path: str) -> Preset | None:
+    """Draw the presets as buttons, each with its link; call before the page's widgets.
+
+    ``page`` names the page (keys the "active preset" memory); ``path`` is the page's script
+    path relative to app.py, for the links. Returns the preset applied last, if any; its
+    caption is shown so the viewer knows what to look for.
+    """
+    st.markdown("**Presets** — one click sets a telling configuration:")
+    cols = st.columns(len(presets))
+    for col, preset in zip(cols, presets):
+        with col:
+            st.button(preset.label, key=f"preset_{page}_{preset.label}", help=preset.caption,
+                      on_click=_apply, args=(page, preset), width="stretch")
+            st.page_link(path, label="link", icon=":material/link:",
+                         query_params=preset.query_params())
+    active = st.session_state.get(f"_preset_{page}")
+    chosen = next((p for p in presets if p.label == active), None)
+    if chosen is not None:
+        st.info(f"**{chosen.label}:** {chosen.caption}", icon=":material/lightbulb:")
+    return chosen

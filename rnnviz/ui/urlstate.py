@@ -1,0 +1,91 @@
+"""The view lives in the URL: link values, fallback notes and the "link to this view" box.
+
+Bound widgets (``bind="query-params"``) already read and write the URL. This module adds
+what a lecturer sharing a link needs on top:
+
+* a visible note when a link carried a value the widget could not accept (Streamlit drops
+  such values silently and uses the default);
+* a "link to this view" box, refreshed by every widget helper, so it always holds the
+  settings of the widgets drawn so far (only those that differ from their defaults).
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+import streamlit as st
+
+_STATE = "_rnnviz_url_state"
+_BOX = "_rnnviz_link_box"
+
+
+def url_value(value) -> str:
+    """How a widget value is written in a link (``true``/``false`` for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return str(value)
+
+
+def _matches(raw: str, value, format_func) -> bool:
+    if raw in (url_value(value), str(value)):
+        return True
+    if format_func is not None:
+        try:
+            if raw == str(format_func(value)):
+                return True
+        except Exception:  # a formatter that fails on its own value is not our concern here
+            pass
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return math.isclose(float(raw), float(value), rel_tol=1e-9, abs_tol=1e-12)
+        except ValueError:
+            return False
+    return False
+
+
+def begin_page(container) -> None:
+    """Start a page run: forget the previous run's settings and reserve the link box."""
+    st.session_state[_STATE] = {}
+    with container:
+        st.session_state[_BOX] = st.empty()
+
+
+def raw_param(key: str) -> str | None:
+    """The value the URL holds for ``key`` before its widget is drawn this run."""
+    values = st.query_params.get_all(key)
+    return values[-1] if values else None
+
+
+def record(key: str, value, default, *, raw: str | None, format_func=None, container=st) -> None:
+    """After drawing a bound widget: note a rejected link value, update the link box."""
+    if raw is not None and not _matches(raw, value, format_func):
+        container.caption(
+            f":material/link_off: The link asked for `{key}={raw}`, which this control does not "
+            f"accept, so it shows the default ({url_value(value)}) instead."
+        )
+    state = st.session_state.setdefault(_STATE, {})
+    text = url_value(value) if format_func is None else str(format_func(value))
+    if value == default:
+        state.pop(key, None)
+    else:
+        state[key] = text
+    _refresh_box()
+
+
+def current_link() -> str:
+    """A link that reopens this page with the current settings."""
+    base = st.context.url or ""
+    params = st.session_state.get(_STATE, {})
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def _refresh_box() -> None:
+    box = st.session_state.get(_BOX)
+    if box is None:
+        return
+    with box.container():
+        st.caption("Link to this view (copy with the button on the right):")
+        st.code(current_link(), language=None, wrap_lines=True)
