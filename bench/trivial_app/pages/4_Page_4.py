@@ -1,0 +1,3 @@
+import _trivial
+
+_trivial.page("Page 4", 4)
