@@ -12,6 +12,22 @@ from .linalg import eigenvalues, singular_values, spectral_norm, spectral_radius
 from .nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
 from .numerics import first_nonfinite
 from .rnn import INIT_SCHEMES, Gradients, Trajectory, bptt, forward, init_recurrent, step_jacobians
+from .clipping import (
+    CLIPPING_CONVENTIONS,
+    CONVENTION_KEYS,
+    ClipConvention,
+    ClipOutcome,
+    apply_convention,
+    clip_by_norm,
+    clip_by_value,
+    get_convention,
+    gradient_angle,
+    keras_clipnorm,
+    keras_clipvalue,
+    keras_global_clipnorm,
+    tf_clip_by_global_norm,
+    total_norm,
+)
 
 __all__ = [
     "eigenvalues",
@@ -29,4 +45,18 @@ __all__ = [
     "forward",
     "init_recurrent",
     "step_jacobians",
+    "CLIPPING_CONVENTIONS",
+    "CONVENTION_KEYS",
+    "ClipConvention",
+    "ClipOutcome",
+    "apply_convention",
+    "clip_by_norm",
+    "clip_by_value",
+    "get_convention",
+    "gradient_angle",
+    "keras_clipnorm",
+    "keras_clipvalue",
+    "keras_global_clipnorm",
+    "tf_clip_by_global_norm",
+    "total_norm",
 ]
