@@ -1,0 +1,206 @@
+"""How much the nonlinearity's derivative shrinks each step of back-propagation.
+
+Every step of back-propagation through a vanilla RNN multiplies by ``diag(f'(a_t)) W``.
+Where ``|f'|`` is small the unit is *saturated* (sigmoid and tanh far from 0), where it is
+exactly 0 the unit is *dead* (ReLU on negatives); either way the gradient through that unit
+shrinks. With ``gamma = sup |f'|``, every step obeys ``||J_t|| <= gamma * sigma_max(W)``, so
+``sigma_max(W) < 1 / gamma`` is sufficient for vanishing gradients (Pascanu et al. 2013).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ._validate import as_array, as_square, check_float, check_int
+from .linalg import spectral_norm
+from .nonlinearities import LEAKY_SLOPE, Nonlinearity, get_nonlinearity
+
+#: |f'| below this counts as saturated (the lectures' "very flat" regions).
+SATURATION_THRESHOLD = 0.1
+
+_LOG4 = math.log(4.0)
+_LOG_LEAKY = math.log(LEAKY_SLOPE)
+
+
+def log_abs_derivative(a, nonlinearity: str | Nonlinearity = "tanh") -> np.ndarray:
+    """``log |f'(a)|`` elementwise, computed so it stays finite where ``f'(a)`` underflows.
+
+    ``tanh'(a) = sech^2(a)`` is below the smallest float64 for ``|a| > 373`` although its
+    logarithm, ``log 4 - 2|a| - 2 log(1 + e^{-2|a|})``, is an ordinary number; likewise for
+    the sigmoid. ``-inf`` is returned only where the derivative is exactly zero (ReLU at
+    ``a <= 0``), never because of rounding.
+    """
+    nl = get_nonlinearity(nonlinearity)
+    a = np.asarray(a, dtype=np.float64)
+    if nl.name == "tanh":
+        m = np.abs(a)
+        return _LOG4 - 2.0 * m - 2.0 * np.log1p(np.exp(-2.0 * m))
+    if nl.name == "sigmoid":
+        m = np.abs(a)
+        return -m - 2.0 * np.log1p(np.exp(-m))
+    if nl.name == "relu":
+        return np.where(a > 0, 0.0, -np.inf)
+    if nl.name == "leaky_relu":
+        return np.where(a > 0, 0.0, _LOG_LEAKY)
+    if nl.name == "linear":
+        return np.zeros_like(a)
+    with np.errstate(divide="ignore"):  # pragma: no cover - for nonlinearities added later
+        return np.log(np.abs(nl.df(a)))
+
+
+@dataclass(frozen=True)
+class SaturatedRegion:
+    """Where ``|f'(a)| < threshold`` on ``[lo, hi]``: a tuple of ``(start, end)`` intervals."""
+
+    nonlinearity: str
+    threshold: float
+    intervals: tuple[tuple[float, float], ...]
+    gamma: float
+
+
+def saturated_intervals(
+    nonlinearity: str | Nonlinearity = "tanh",
+    *,
+    threshold: float = SATURATION_THRESHOLD,
+    lo: float = -6.0,
+    hi: float = 6.0,
+    num: int = 2001,
+) -> SaturatedRegion:
+    """The parts of ``[lo, hi]`` where the derivative is below ``threshold`` (the shaded bands).
+
+    Found on a grid of ``num`` points and refined to machine precision with Brent's method at
+    every crossing, so it works for any nonlinearity. Jumps (ReLU at 0) are located to the
+    grid and then bisected.
+    """
+    nl = get_nonlinearity(nonlinearity)
+    threshold = check_float(threshold, "threshold", low=0.0, strict_low=True)
+    lo = check_float(lo, "lo")
+    hi = check_float(hi, "hi")
+    if not hi > lo:
+        raise ValueError(f"The interval must have lo < hi; got lo={lo}, hi={hi}.")
+    num = check_int(num, "num", low=3, high=1_000_000)
+    x = np.linspace(lo, hi, num)
+
+    def g(v):
+        return float(np.abs(nl.df(np.array([v])))[0]) - threshold
+
+    below = np.abs(nl.df(x)) < threshold
+    edges = []
+    for i in np.flatnonzero(below[1:] != below[:-1]):
+        left, right = float(x[i]), float(x[i + 1])
+        gl, gr = g(left), g(right)
+        if gl * gr < 0:
+            root = brentq(g, left, right, xtol=1e-14, rtol=1e-14)
+        else:  # a jump (ReLU): bisect on the predicate itself
+            for _ in range(80):
+                mid = 0.5 * (left + right)
+                if (g(mid) < 0) == (gl < 0):
+                    left = mid
+                else:
+                    right = mid
+            root = 0.5 * (left + right)
+        edges.append(root)
+    bounds = [lo, *edges, hi]
+    intervals = []
+    state = bool(below[0])
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        if state:
+            intervals.append((float(start), float(end)))
+        state = not state
+    return SaturatedRegion(nl.name, threshold, tuple(intervals), float(nl.gamma))
+
+
+@dataclass(frozen=True)
+class DerivativeStats:
+    """Derivatives ``f'(a_t)`` of an n-unit trajectory, summarised.
+
+    ``derivatives`` has shape (T, n) (row ``t-1`` is step t). Fractions are over all units and
+    steps. ``dead_units`` counts units whose derivative is exactly 0 at every step.
+    ``hist_counts`` / ``hist_edges`` bin the derivatives on ``[0, gamma]``.
+    ``log_step_bound[t-1] = log(max_i |f'(a_t)_i| * sigma_max(W))`` bounds the log-norm of
+    step t's Jacobian; their sum bounds ``log ||dh_T/dh_0||``.
+    """
+
+    nonlinearity: str
+    gamma: float
+    threshold: float
+    derivatives: np.ndarray
+    saturated_fraction: float
+    dead_fraction: float
+    dead_units: int
+    mean_derivative: float
+    hist_counts: np.ndarray
+    hist_edges: np.ndarray
+    sigma_max: float
+    log_step_bound: np.ndarray
+
+    @property
+    def mean_log_step_bound(self) -> float:
+        """Average of ``log_step_bound``: above this rate the gradient norm cannot grow."""
+        return float(np.mean(self.log_step_bound))
+
+
+def derivative_stats(
+    a,
+    W,
+    nonlinearity: str | Nonlinearity = "tanh",
+    *,
+    threshold: float = SATURATION_THRESHOLD,
+    bins: int = 40,
+) -> DerivativeStats:
+    """Summarise ``f'(a)`` for pre-activations ``a`` of shape (T, n) of an RNN with weights ``W``."""
+    nl = get_nonlinearity(nonlinearity)
+    W = as_square(W, "W")
+    a = as_array(a, "a (pre-activations)", shape=(None, W.shape[0]), finite=False)
+    if np.isnan(a).any():
+        raise ValueError("a (pre-activations) holds NaN; the trajectory stopped being finite.")
+    threshold = check_float(threshold, "threshold", low=0.0, strict_low=True)
+    bins = check_int(bins, "bins", low=1, high=10_000)
+    d = np.abs(nl.df(a))
+    sigma = spectral_norm(W)
+    peak = d.max(axis=1)
+    with np.errstate(divide="ignore"):
+        log_bound = np.log(peak) + (math.log(sigma) if sigma > 0 else -np.inf)
+    counts, edges = np.histogram(d, bins=bins, range=(0.0, float(nl.gamma)))
+    return DerivativeStats(
+        nonlinearity=nl.name,
+        gamma=float(nl.gamma),
+        threshold=threshold,
+        derivatives=d,
+        saturated_fraction=float(np.mean(d < threshold)),
+        dead_fraction=float(np.mean(d == 0.0)),
+        dead_units=int(np.sum(np.all(d == 0.0, axis=0))),
+        mean_derivative=float(d.mean()),
+        hist_counts=counts,
+        hist_edges=edges,
+        sigma_max=sigma,
+        log_step_bound=log_bound,
+    )
+
+
+@dataclass(frozen=True)
+class PascanuCheck:
+    """Pascanu et al. (2013) for one recurrent matrix: ``sigma_max(W)`` against ``1 / gamma``.
+
+    ``sufficient_for_vanishing``: ``sigma_max < 1/gamma``, so every step's Jacobian has norm
+    at most ``gamma * sigma_max < 1`` and gradients vanish exponentially whatever the inputs.
+    Otherwise the *necessary* condition for exploding holds: explosion is possible, not certain.
+    """
+
+    sigma_max: float
+    gamma: float
+    threshold: float
+    step_bound: float
+    sufficient_for_vanishing: bool
+
+
+def pascanu_check(W, nonlinearity: str | Nonlinearity = "tanh") -> PascanuCheck:
+    """Compare the largest singular value of ``W`` (not its eigenvalues) with ``1 / gamma``."""
+    nl = get_nonlinearity(nonlinearity)
+    sigma = spectral_norm(as_square(W, "W"))
+    gamma = float(nl.gamma)
+    return PascanuCheck(sigma, gamma, 1.0 / gamma, gamma * sigma, bool(gamma * sigma < 1.0))

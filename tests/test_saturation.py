@@ -1,0 +1,111 @@
+"""Derivatives of the nonlinearities: log-derivatives, saturated bands, trajectory statistics, Pascanu."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import rnnviz
+from rnnviz.saturation import (
+    derivative_stats,
+    log_abs_derivative,
+    pascanu_check,
+    saturated_intervals,
+)
+
+
+@pytest.mark.parametrize("name", rnnviz.NONLINEARITIES)
+def test_log_derivative_matches_log_of_derivative(name):
+    a = np.linspace(-30, 30, 6001)
+    nl = rnnviz.get_nonlinearity(name)
+    with np.errstate(divide="ignore"):
+        ref = np.log(np.abs(nl.df(a)))
+    got = log_abs_derivative(a, name)
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-12, atol=1e-12)
+    assert np.array_equal(np.isneginf(got), np.isneginf(ref))
+
+
+def test_log_derivative_stays_finite_where_the_derivative_underflows():
+    a = np.array([-1000.0, 400.0, 1e5])
+    assert (rnnviz.get_nonlinearity("tanh").df(a) == 0).all()
+    np.testing.assert_allclose(log_abs_derivative(a, "tanh"), math.log(4) - 2 * np.abs(a), rtol=1e-15)
+    np.testing.assert_allclose(log_abs_derivative(a, "sigmoid"), -np.abs(a), rtol=1e-15)
+    assert (log_abs_derivative(np.array([-1.0, 0.0]), "relu") == -np.inf).all()
+
+
+def test_saturated_intervals_closed_forms():
+    # tanh: sech^2 a < 0.1  <=>  |a| > arccosh(sqrt(10))
+    t = math.acosh(math.sqrt(10))
+    reg = saturated_intervals("tanh", lo=-6, hi=6)
+    assert reg.gamma == 1.0
+    assert len(reg.intervals) == 2
+    assert reg.intervals[0][0] == -6 and reg.intervals[0][1] == pytest.approx(-t, abs=1e-12)
+    assert reg.intervals[1][0] == pytest.approx(t, abs=1e-12) and reg.intervals[1][1] == 6
+    # sigmoid: s(1-s) = 0.1 at |a| = 2 artanh(sqrt(0.6))
+    s = 2 * math.atanh(math.sqrt(0.6))
+    reg = saturated_intervals("sigmoid", lo=-6, hi=6)
+    assert reg.intervals[0][1] == pytest.approx(-s, abs=1e-12)
+    assert reg.intervals[1][0] == pytest.approx(s, abs=1e-12)
+    # sigmoid with a threshold above gamma: saturated everywhere
+    assert saturated_intervals("sigmoid", threshold=0.3).intervals == ((-6.0, 6.0),)
+    # ReLU and leaky ReLU: everything left of 0 (the jump is located to ~1e-15)
+    for name in ("relu", "leaky_relu"):
+        reg = saturated_intervals(name, lo=-5, hi=5)
+        assert len(reg.intervals) == 1
+        assert reg.intervals[0][0] == -5 and reg.intervals[0][1] == pytest.approx(0.0, abs=1e-12)
+    assert saturated_intervals("linear").intervals == ()
+
+
+def test_saturated_intervals_bad_arguments():
+    with pytest.raises(ValueError, match="lo < hi"):
+        saturated_intervals("tanh", lo=1, hi=1)
+    with pytest.raises(ValueError, match="threshold"):
+        saturated_intervals("tanh", threshold=0)
+
+
+def test_derivative_stats_counts():
+    W = np.array([[0.5, 0.0], [0.0, 2.0]])
+    a = np.array([[-1.0, 2.0], [3.0, -4.0], [-0.5, 0.0]])
+    st = derivative_stats(a, W, "relu", bins=4)
+    assert st.dead_fraction == pytest.approx(4 / 6)      # a <= 0 gives f' = 0 (0 included)
+    assert st.saturated_fraction == pytest.approx(4 / 6)
+    assert st.dead_units == 0
+    assert st.hist_counts.sum() == 6 and st.hist_counts[0] == 4 and st.hist_counts[-1] == 2
+    assert st.sigma_max == pytest.approx(2.0)
+    np.testing.assert_allclose(st.log_step_bound, [math.log(2.0), math.log(2.0), -np.inf])  # row 3 all dead
+    # a unit that is dead at every step
+    st = derivative_stats(np.array([[-1.0, 1.0], [-2.0, 1.0]]), W, "relu")
+    assert st.dead_units == 1
+
+
+def test_derivative_stats_tanh_values_and_bound():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((5, 5)) / math.sqrt(5)
+    a = 3 * rng.standard_normal((50, 5))
+    st = derivative_stats(a, W, "tanh")
+    d = 1 - np.tanh(a) ** 2
+    np.testing.assert_allclose(st.derivatives, d, rtol=1e-12, atol=1e-15)
+    assert st.saturated_fraction == pytest.approx(np.mean(d < 0.1))
+    assert st.dead_fraction == 0.0
+    # the bound really bounds every step Jacobian's spectral norm
+    norms = np.array([np.linalg.norm(np.diag(d[t]) @ W, 2) for t in range(50)])
+    assert (np.log(norms) <= st.log_step_bound + 1e-12).all()
+
+
+def test_derivative_stats_bad_shape():
+    with pytest.raises(ValueError, match="axis 1"):
+        derivative_stats(np.zeros((3, 4)), np.eye(3))
+
+
+def test_pascanu_uses_singular_values_not_eigenvalues():
+    W = np.array([[8.0, 8.0], [-8.0, -8.0]])  # nilpotent: rho = 0, ||W||_2 = 16
+    chk = pascanu_check(W, "tanh")
+    assert chk.sigma_max == pytest.approx(16.0)
+    assert not chk.sufficient_for_vanishing
+    chk = pascanu_check(3.9 * np.eye(3), "sigmoid")
+    assert chk.threshold == 4.0 and chk.step_bound == pytest.approx(0.975)
+    assert chk.sufficient_for_vanishing
+    assert not pascanu_check(4.1 * np.eye(3), "sigmoid").sufficient_for_vanishing
