@@ -28,6 +28,27 @@ from .clipping import (
     tf_clip_by_global_norm,
     total_norm,
 )
+from .scalar import (
+    INPUT_KINDS,
+    NaiveProductBreak,
+    PhaseMap,
+    ScalarTrajectory,
+    scalar_inputs,
+    scalar_phase_map,
+    scalar_trajectory,
+)
+from .saturation import (
+    SATURATION_THRESHOLD,
+    DerivativeStats,
+    PascanuCheck,
+    SaturatedRegion,
+    SaturationRun,
+    derivative_stats,
+    log_abs_derivative,
+    pascanu_check,
+    saturated_intervals,
+    saturation_run,
+)
 
 __all__ = [
     "eigenvalues",
@@ -59,4 +80,21 @@ __all__ = [
     "keras_global_clipnorm",
     "tf_clip_by_global_norm",
     "total_norm",
+    "INPUT_KINDS",
+    "NaiveProductBreak",
+    "PhaseMap",
+    "ScalarTrajectory",
+    "scalar_inputs",
+    "scalar_phase_map",
+    "scalar_trajectory",
+    "SATURATION_THRESHOLD",
+    "DerivativeStats",
+    "PascanuCheck",
+    "SaturatedRegion",
+    "SaturationRun",
+    "derivative_stats",
+    "log_abs_derivative",
+    "pascanu_check",
+    "saturated_intervals",
+    "saturation_run",
 ]

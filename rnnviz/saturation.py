@@ -204,3 +204,58 @@ def pascanu_check(W, nonlinearity: str | Nonlinearity = "tanh") -> PascanuCheck:
     sigma = spectral_norm(as_square(W, "W"))
     gamma = float(nl.gamma)
     return PascanuCheck(sigma, gamma, 1.0 / gamma, gamma * sigma, bool(gamma * sigma < 1.0))
+
+
+@dataclass(frozen=True)
+class SaturationRun:
+    """A random n-unit vanilla RNN driven by Gaussian noise, and its derivatives ``f'(a_t)``.
+
+    ``W`` ~ ``init_recurrent(n, "gaussian", weight_scale, seed)``; inputs ``x_t`` ~ N(0, I_n)
+    through ``U`` with entries N(0, input_scale²/n), so each unit's input drive has standard
+    deviation ``input_scale``; ``b = bias`` for every unit; ``h_0 = 0``.
+    ``stats`` covers the steps before any pre-activation became NaN (``steps_used`` of ``T``);
+    ``state_nonfinite_step`` is the first step whose state overflowed float64, or None.
+    """
+
+    W: np.ndarray
+    a: np.ndarray
+    h: np.ndarray
+    stats: DerivativeStats
+    pascanu: PascanuCheck
+    T: int
+    steps_used: int
+    state_nonfinite_step: int | None
+
+
+def saturation_run(
+    n: int,
+    *,
+    T: int = 200,
+    weight_scale: float = 1.0,
+    input_scale: float = 1.0,
+    bias: float = 0.0,
+    nonlinearity: str | Nonlinearity = "tanh",
+    seed: int = 0,
+    threshold: float = SATURATION_THRESHOLD,
+) -> SaturationRun:
+    """Run a random RNN for T steps and summarise how saturated (or dead) its units are."""
+    from .numerics import first_nonfinite
+    from .rnn import forward, init_recurrent
+
+    nl = get_nonlinearity(nonlinearity)
+    n = check_int(n, "n (the number of hidden units)", low=1, high=1024)
+    T = check_int(T, "T (number of steps)", low=1, high=100_000)
+    input_scale = check_float(input_scale, "input scale", low=0.0)
+    bias = check_float(bias, "bias")
+    seed = check_int(seed, "seed", low=0, high=2**32 - 2)
+    W = init_recurrent(n, "gaussian", scale=weight_scale, seed=seed)
+    U = init_recurrent(n, "gaussian", scale=input_scale, seed=seed + 1)
+    xs = np.random.default_rng([seed, 2]).standard_normal((T, n))
+    traj = forward(W, xs, U=U, b=np.full(n, bias), nonlinearity=nl.name)
+    nan_rows = np.flatnonzero(np.isnan(traj.a).any(axis=1))  # inf - inf after an overflow
+    used = int(nan_rows[0]) if nan_rows.size else T
+    if used == 0:  # pragma: no cover - a_1 = U x_1 + b is always finite
+        raise ValueError("The very first pre-activation is not finite.")
+    stats = derivative_stats(traj.a[:used], W, nl, threshold=threshold)
+    return SaturationRun(W=W, a=traj.a, h=traj.h, stats=stats, pascanu=pascanu_check(W, nl), T=T,
+                         steps_used=used, state_nonfinite_step=first_nonfinite(traj.h))

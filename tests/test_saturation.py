@@ -109,3 +109,38 @@ def test_pascanu_uses_singular_values_not_eigenvalues():
     assert chk.threshold == 4.0 and chk.step_bound == pytest.approx(0.975)
     assert chk.sufficient_for_vanishing
     assert not pascanu_check(4.1 * np.eye(3), "sigmoid").sufficient_for_vanishing
+
+
+def test_saturation_run_uses_the_documented_rnn():
+    from rnnviz.saturation import saturation_run
+
+    run = saturation_run(6, T=40, weight_scale=0.8, input_scale=1.5, bias=0.2, nonlinearity="tanh", seed=3)
+    W = rnnviz.init_recurrent(6, "gaussian", scale=0.8, seed=3)
+    np.testing.assert_array_equal(run.W, W)
+    # a_t = W h_{t-1} + U x_t + b with h_t = tanh(a_t): check the recurrence on the returned arrays
+    U = rnnviz.init_recurrent(6, "gaussian", scale=1.5, seed=4)
+    xs = np.random.default_rng([3, 2]).standard_normal((40, 6))
+    np.testing.assert_allclose(run.a, run.h[:-1] @ W.T + xs @ U.T + 0.2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(run.h[1:], np.tanh(run.a), rtol=1e-15)
+    np.testing.assert_allclose(run.stats.derivatives, 1 - np.tanh(run.a) ** 2, atol=1e-15)
+    assert run.steps_used == 40 and run.state_nonfinite_step is None
+    assert run.pascanu.sigma_max == pytest.approx(np.linalg.norm(W, 2))
+
+
+def test_saturation_run_saturates_with_large_bias_and_kills_relus():
+    from rnnviz.saturation import saturation_run
+
+    sig = saturation_run(16, T=50, bias=-8.0, input_scale=0.1, nonlinearity="sigmoid")
+    assert sig.stats.saturated_fraction == 1.0 and sig.stats.dead_fraction == 0.0
+    relu = saturation_run(16, T=50, bias=-8.0, input_scale=0.1, nonlinearity="relu")
+    assert relu.stats.dead_fraction == 1.0 and relu.stats.dead_units == 16
+
+
+def test_saturation_run_overflow_is_content():
+    from rnnviz.saturation import saturation_run
+
+    run = saturation_run(64, T=1000, weight_scale=3.0, nonlinearity="linear")
+    assert run.state_nonfinite_step is not None and run.state_nonfinite_step < 1000
+    assert run.steps_used < 1000 and np.isfinite(run.stats.saturated_fraction)
+    with pytest.raises(ValueError, match="n \\(the number of hidden units\\)"):
+        saturation_run(0)
