@@ -1,14 +1,57 @@
-"""Caching of core results: keyed on scalar settings, shared across sessions, bounded."""
+"""Caching of core results: keyed on settings, shared across sessions, bounded.
+
+A lecture hall opens the same link at once: every session asks for the same preset, so a
+result is computed once (Streamlit holds a per-key lock while the first session computes it;
+the others wait and then read it) and then shared. Memory is bounded twice per function:
+
+* ``max_entries``: at most this many settings are kept (least recently used are dropped);
+* ``max_size``: at most this many pickled bytes (Streamlit's ``max_size``, LRU as well).
+
+The whole process can be bounded on top of that with ``server.maxCacheDataSize`` in
+``.streamlit/config.toml``.
+
+Cache on scalar settings (numbers, strings, tuples), not arrays: a cached function should
+build its arrays from the settings. Where an array argument is unavoidable (an uploaded
+matrix), it is hashed exactly here (Streamlit alone samples arrays of 500,000 entries or
+more, so two different large matrices could share an entry).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+
+import numpy as np
 import streamlit as st
 
 #: Default bound on entries per cached function, so a hall of students cannot grow memory without end.
 MAX_ENTRIES = 32
+#: Default bound on the pickled size of one function's entries (bytes).
+MAX_SIZE = 64 * 1024 * 1024
 
 
-def cached(func=None, *, max_entries: int = MAX_ENTRIES):
-    """``st.cache_data`` with a bound and no spinner; arguments must be scalars, strings or tuples."""
-    deco = st.cache_data(max_entries=max_entries, show_spinner=False)
+def _hash_array(arr: np.ndarray) -> tuple:
+    """Exact key for an array argument: shape, dtype and a digest of every byte."""
+    if arr.dtype.hasobject:
+        payload = pickle.dumps(arr, protocol=pickle.HIGHEST_PROTOCOL)
+    else:
+        payload = np.ascontiguousarray(arr).tobytes()
+    return (arr.shape, arr.dtype.str, hashlib.blake2b(payload, digest_size=16).hexdigest())
+
+
+HASH_FUNCS = {np.ndarray: _hash_array}
+
+
+def cached(func=None, *, max_entries: int = MAX_ENTRIES, max_size: int | str | None = MAX_SIZE,
+           ttl: float | str | None = None):
+    """``st.cache_data`` with bounds, exact array hashing and no spinner.
+
+    Use bare (``@cached``) or with options (``@cached(max_entries=8)``). ``max_size`` is
+    bytes (or a string such as ``"16MB"``); ``ttl`` (seconds or ``"1h"``) drops entries
+    that old, for results that are only needed briefly.
+    """
+    if max_entries is not None and max_entries < 1:
+        raise ValueError(f"max_entries must be at least 1; got {max_entries}.")
+    deco = st.cache_data(max_entries=max_entries, max_size=max_size, ttl=ttl, show_spinner=False,
+                         hash_funcs=HASH_FUNCS)
     return deco if func is None else deco(func)
