@@ -43,6 +43,14 @@ def cliff_wall_b(w: float = 5.0, *, x0: float = CLIFF_X0) -> float:
     return float(x0 - w * expit(x0))
 
 
+def cliff_wall_min_w(*, x0: float = CLIFF_X0) -> float:
+    """The smallest w with a wall: ``1 / sigmoid'(x0)`` (≈ 4.26). Above it x0 is an *unstable*
+    fixed point at b = b*(w), so the states on either side of b* run to different attractors."""
+    x0 = check_float(x0, "x0")
+    s = expit(x0)
+    return float(1.0 / (s * (1.0 - s)))
+
+
 @dataclass(frozen=True)
 class CliffValues:
     """Loss and exact gradient at each (w, b): arrays of the broadcast shape of the inputs."""

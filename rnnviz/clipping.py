@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_choice, check_float
+from ._validate import as_array, check_choice, check_float, check_int
 
 #: The small constant PyTorch adds to the total norm before dividing.
 TORCH_EPS = 1e-6
@@ -267,6 +267,40 @@ def gradient_angle(a, b) -> float:
     ua /= np.linalg.norm(ua)
     ub /= np.linalg.norm(ub)
     return float(np.degrees(2.0 * np.arctan2(np.linalg.norm(ua - ub), np.linalg.norm(ua + ub))))
+
+
+# --------------------------------------------------------------------------- example gradients
+
+#: The parameter tensors of a vanilla RNN, in the order the examples use.
+TENSOR_NAMES: tuple[str, ...] = ("W", "U", "b")
+POISONS: tuple[str, ...] = ("none", "inf", "-inf", "nan")
+
+
+def example_gradients(norms=(1.0, 1.0, 1.0), *, hidden: int = 4, inputs: int = 3, seed: int = 0,
+                      poison: str = "none", poison_tensor: int = 1) -> tuple[np.ndarray, ...]:
+    """Gradients ``(dW, dU, db)`` of shapes (n, n), (n, m), (n,) with the given L2 norms.
+
+    Directions are Gaussian (seeded); a norm of 0 gives zeros. ``poison`` puts one
+    ``inf``, ``-inf`` or ``nan`` entry (the first) into tensor ``poison_tensor``, to show
+    what each convention does with it.
+    """
+    norms = tuple(norms)
+    if len(norms) != 3:
+        raise ValueError(f"Give three norms, for dW, dU and db; got {len(norms)}.")
+    norms = tuple(check_float(v, f"norm of d{name}", low=0.0) for v, name in zip(norms, TENSOR_NAMES))
+    hidden = check_int(hidden, "hidden size", low=1, high=64)
+    inputs = check_int(inputs, "input size", low=1, high=64)
+    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
+    check_choice(poison, "poison", POISONS)
+    poison_tensor = check_int(poison_tensor, "poison_tensor", low=0, high=2)
+    rng = np.random.default_rng(seed)
+    out = []
+    for shape, norm in zip(((hidden, hidden), (hidden, inputs), (hidden,)), norms):
+        g = rng.standard_normal(shape)
+        out.append(g * (norm / np.linalg.norm(g)))
+    if poison != "none":
+        out[poison_tensor].flat[0] = {"inf": np.inf, "-inf": -np.inf, "nan": np.nan}[poison]
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- the convention table
