@@ -423,6 +423,16 @@ def test_no_input_drive_with_m_zero():
     assert lstm_bptt(q, np.zeros((5, 2, 0)), lt, np.ones((6, 2, 3))).W_ii.shape == (3, 0)
 
 
+def test_params_hold_non_finite_values_for_reporting_but_the_cell_refuses_them():
+    p = init_gru(3, 2)
+    bad = GRUParams(*(a * np.nan if k == "W_hz" else a for k, a in zip(GRU_PARAM_NAMES, p.arrays())))
+    assert p.all_finite() and not bad.all_finite()
+    with pytest.raises(ValueError, match="W_hz holds 9 NaN"):
+        gru_forward(bad, np.zeros((2, 2)))
+    q = init_lstm(3, 2)
+    assert q.all_finite() and not dataclasses.replace(q, b_f=np.full(3, np.inf)).all_finite()
+
+
 def test_huge_weights_never_warn():
     p = init_gru(4, 2, scale=1e200, input_scale=1e200, seed=0)
     q = init_lstm(4, 2, scale=1e200, input_scale=1e200, seed=0)
@@ -456,7 +466,10 @@ def _bad_calls():
         (lambda: dataclasses.replace(p, W_hz=np.zeros((3, 4))), r"W_hz has shape \(3, 4\)"),
         (lambda: dataclasses.replace(p, W_iz=np.zeros((3, 5))), "input weights"),
         (lambda: dataclasses.replace(p, b_hn=np.zeros(4)), "b_hn"),
-        (lambda: dataclasses.replace(p, W_hn=np.full((3, 3), np.nan)), "NaN"),
+        (lambda: gru_forward(dataclasses.replace(p, W_hn=np.full((3, 3), np.nan)), xs), "W_hn holds 9 NaN"),
+        (lambda: gru_bptt(dataclasses.replace(p, b_z=np.array([0, np.inf, 0])), xs, t, ok), "b_z holds 1"),
+        (lambda: gru_step_jacobians(dataclasses.replace(p, W_hr=np.full((3, 3), np.nan)), t), "W_hr holds"),
+        (lambda: lstm_forward(dataclasses.replace(q, W_io=np.full((3, 2), np.nan)), xs), "W_io holds"),
         (lambda: dataclasses.replace(q, W_hf=np.zeros((2, 2))), "W_hf"),
         (lambda: gru_forward(q, xs), "GRUParams"),
         (lambda: lstm_forward(p, xs), "LSTMParams"),
