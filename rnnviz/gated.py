@@ -189,6 +189,15 @@ def _check_trajectory(traj, cls, fwd: str, expected: dict[str, tuple[int, ...]])
             )
 
 
+def _window(traj, start, stop):
+    """Steps ``start+1 .. stop`` of a trajectory as one of its own (``h[start]`` its initial state)."""
+    T = traj.T
+    start = check_int(start, "start", low=0, high=T - 1)
+    stop = T if stop is None else check_int(stop, "stop", low=start + 1, high=T)
+    return type(traj)(*(getattr(traj, f.name)[start:stop + 1] if f.name in ("h", "c")
+                        else getattr(traj, f.name)[start:stop] for f in fields(traj)))
+
+
 def _unbatched(traj, fn: str) -> None:
     if traj.batched:
         raise ValueError(
@@ -302,6 +311,14 @@ class GRUTrajectory:
             raise ValueError("sequence(i) selects one sequence of a batch; this trajectory has no batch axis.")
         i = check_int(i, "i (the sequence index)", low=0, high=self.h.shape[1] - 1)
         return GRUTrajectory(*(getattr(self, f.name)[:, i] for f in fields(self)))
+
+    def window(self, start: int, stop: int | None = None) -> GRUTrajectory:
+        """Steps ``start+1 .. stop`` (default: to T) as a trajectory of their own, ``h[start]`` its start.
+
+        ``gru_step_jacobians(params, traj.window(k, k + L))`` gives ``J_{k+1} .. J_{k+L}`` without building the
+        other steps' Jacobians (a chunk of a long horizon, or the single step ``window(t - 1, t)``).
+        """
+        return _window(self, start, stop)
 
 
 @dataclass(frozen=True)
@@ -566,6 +583,14 @@ class LSTMTrajectory:
             raise ValueError("sequence(i) selects one sequence of a batch; this trajectory has no batch axis.")
         i = check_int(i, "i (the sequence index)", low=0, high=self.h.shape[1] - 1)
         return LSTMTrajectory(*(getattr(self, f.name)[:, i] for f in fields(self)))
+
+    def window(self, start: int, stop: int | None = None) -> LSTMTrajectory:
+        """Steps ``start+1 .. stop`` (default: to T) as a trajectory of their own, ``h[start]`` its start.
+
+        ``lstm_step_jacobians(params, traj.window(k, k + L))`` gives ``J_{k+1} .. J_{k+L}`` without building the
+        other steps' Jacobians (a chunk of a long horizon, or the single step ``window(t - 1, t)``).
+        """
+        return _window(self, start, stop)
 
 
 @dataclass(frozen=True)

@@ -536,3 +536,20 @@ def test_gru_bptt_is_the_jacobian_transpose_chain_property(n, m, T, B, bias, see
         for t in range(T, 0, -1):
             expect = dL[t - 1, i] + J[t - 1].T @ expect
         np.testing.assert_allclose(g.h[0, i], expect, rtol=1e-10, atol=1e-12)
+
+
+def test_window_gives_the_jacobians_of_a_stretch_of_steps():
+    rng = np.random.default_rng(6)
+    p = _perturbed(init_gru(4, 2, seed=0), seed=1)
+    traj = gru_forward(p, rng.standard_normal((10, 2)))
+    J = gru_step_jacobians(p, traj)
+    np.testing.assert_allclose(gru_step_jacobians(p, traj.window(3, 7)), J[3:7], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(gru_step_jacobians(p, traj.window(9)), J[9:], rtol=1e-13, atol=1e-15)
+    assert traj.window(0).T == 10 and traj.window(2, 5).h.shape == (4, 4)
+    q = _perturbed(init_lstm(3, 2, seed=0), seed=1)
+    lt = lstm_forward(q, rng.standard_normal((8, 2)))
+    np.testing.assert_allclose(lstm_step_jacobians(q, lt.window(4, 5)), lstm_step_jacobians(q, lt)[4:5],
+                               rtol=1e-13, atol=1e-15)
+    for bad in ((10, None), (3, 3), (-1, 2), (2, 11)):
+        with pytest.raises(ValueError):
+            traj.window(*bad)
