@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from . import lecture, urlstate, widgets
-from .registry import HOME, PAGES
+from .registry import HOME, available_pages
 
 
 def page_frame(title: str, *, icon: str, lead: str) -> None:
@@ -16,7 +16,8 @@ def page_frame(title: str, *, icon: str, lead: str) -> None:
     st.set_page_config(page_title=f"{title} · rnnviz", page_icon=icon, layout="wide",
                        initial_sidebar_state="collapsed" if lecture.is_on() else "auto")
     with st.sidebar:
-        for page in (HOME, *PAGES):
+        # Titles, not file names: Streamlit's own file-name navigation is hidden in config.toml.
+        for page in (HOME, *available_pages()):
             st.page_link(page.path, label=page.title, icon=page.icon)
         st.divider()
         urlstate.begin_page(st.container())

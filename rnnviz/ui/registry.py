@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
+from pathlib import Path
+
+#: The folder holding app.py; page paths below are relative to it.
+APP_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -27,3 +33,39 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/5_Training_lab.py", "Training lab", ":material/model_training:",
              "Train an RNN on 'cat … was / cats … were' and watch gradients explode and vanish."),
 )
+
+
+def _order(name: str) -> tuple[float, str]:
+    number = re.match(r"[0-9]*", name).group()
+    return (float(number) if number else math.inf, name.lower())
+
+
+def page_files(root: Path = APP_ROOT) -> list[str]:
+    """The page scripts Streamlit serves from ``pages/``, in its order, relative to ``root``.
+
+    Same rule as Streamlit's own page discovery: every ``*.py`` except hidden files and
+    ``__init__.py``, ordered by the leading number of the file name.
+    """
+    folder = root / "pages"
+    if not folder.is_dir():
+        return []
+    names = [p.name for p in folder.glob("*.py") if not p.name.startswith(".") and p.name != "__init__.py"]
+    return [f"pages/{name}" for name in sorted(names, key=_order)]
+
+
+def _untitled(path: str) -> PageInfo:
+    stem = Path(path).stem.lstrip("0123456789_- ")
+    return PageInfo(path, stem.replace("_", " ") or Path(path).stem, ":material/article:", "")
+
+
+def available_pages(root: Path = APP_ROOT) -> tuple[PageInfo, ...]:
+    """The registered pages whose script exists, then any unregistered page script.
+
+    A registered page whose file is not written yet is left out (``st.page_link`` refuses a
+    missing script); an unregistered script still gets a link, titled from its file name.
+    """
+    files = page_files(root)
+    known = {p.path for p in PAGES}
+    present = set(files)
+    return (*(p for p in PAGES if p.path in present),
+            *(_untitled(f) for f in files if f not in known))
