@@ -1,0 +1,294 @@
+"""Gradient clipping: the geometry, the frameworks' conventions, non-finite gradients, and the cliff."""
+
+import math
+
+import numpy as np
+import streamlit as st
+
+import rnnviz
+from rnnviz.charts import clipping as charts
+from rnnviz.ui import cached, guard, lecture, page_frame, widgets
+from rnnviz.ui.registry import PAGES
+
+PAGE = next(p for p in PAGES if p.path == "pages/4_Gradient_clipping.py")
+
+page_frame(
+    PAGE.title,
+    icon=PAGE.icon,
+    lead=(
+        "*\"If your derivatives explode or you see NaNs, just apply gradient clipping: look at your "
+        "gradient vector, and if it is bigger than some threshold, re-scale it so that it is not too "
+        "big.\"* That sentence hides two different operations — rescaling the whole vector (**clipping "
+        "by norm**) or cutting each entry (**clipping by value**) — and every framework reads it a little "
+        "differently. Below: what each one computes, what it does to the gradient's direction and to an "
+        "`inf` or `NaN`, and why clipping by norm rescues gradient descent at the cliff of Pascanu, "
+        "Mikolov and Bengio (2013)."
+    ),
+)
+
+NORM_CHOICES = (0.0, 0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0, 1e6)
+POISON_LABELS = {"+inf": "inf", "−inf": "-inf", "NaN": "nan"}  # shown label → core name
+TENSOR_LABELS = tuple(f"d{name}" for name in rnnviz.TENSOR_NAMES)
+WINDOW_W = (3.5, 6.5)
+WINDOW_B = (-3.3, -1.5)
+RUN_FREE = "without clipping"
+RUN_HELD = "clipped by norm"
+
+
+def fmt_angle(a: float) -> str:
+    return "undefined (zero or non-finite vector)" if not math.isfinite(a) else f"{a:.2f}°"
+
+
+# ----------------------------------------------------------------------------- cached core calls
+
+@cached
+def geometry(gx: float, gy: float, c: float, v: float):
+    g = np.array([gx, gy])
+    (by_norm,), norm = rnnviz.clip_by_norm([g], c)
+    (by_value,) = rnnviz.clip_by_value([g], v)
+    return g, by_norm, by_value, norm, rnnviz.gradient_angle(g, by_norm), rnnviz.gradient_angle(g, by_value)
+
+
+@cached
+def tensor_outcomes(nW: float, nU: float, nb: float, c: float, seed: int, poison: str, where: int):
+    grads = rnnviz.example_gradients((nW, nU, nb), seed=seed, poison=poison, poison_tensor=where)
+    return grads, [rnnviz.apply_convention(k, grads, c) for k in rnnviz.CONVENTION_KEYS]
+
+
+@cached
+def torch_strict_message(nW: float, nU: float, nb: float, seed: int, poison: str, where: int, c: float) -> str:
+    grads = rnnviz.example_gradients((nW, nU, nb), seed=seed, poison=poison, poison_tensor=where)
+    try:
+        rnnviz.clip_by_norm(grads, c, error_if_nonfinite=True)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+@cached
+def surface():
+    return rnnviz.cliff_surface(w_range=WINDOW_W, b_range=WINDOW_B, n_w=61, n_b=61)
+
+
+@cached
+def paths(w0: float, b0: float, lr: float, c: float, iterations: int):
+    free = rnnviz.cliff_descent(w0, b0, lr=lr, iterations=iterations)
+    held = rnnviz.cliff_descent(w0, b0, lr=lr, iterations=iterations, max_norm=c)
+    return free, held
+
+
+@cached
+def cross_section(w: float):
+    b_star = rnnviz.cliff_wall_b(w)
+    b = np.unique(np.concatenate([np.linspace(*WINDOW_B, 241),
+                                  b_star + np.linspace(-0.01, 0.01, 201)]))
+    b = b[(b >= WINDOW_B[0]) & (b <= WINDOW_B[1])]
+    v = rnnviz.cliff_loss_and_grad(w, b)
+    return b, v.loss, v.dE_db, b_star
+
+
+def wall_line():
+    w_lo = max(WINDOW_W[0], rnnviz.cliff_wall_min_w())
+    return (w_lo, rnnviz.cliff_wall_b(w_lo), WINDOW_W[1], rnnviz.cliff_wall_b(WINDOW_W[1]))
+
+
+# Chart specs are cached on the same settings (rnnviz.charts.clipping keeps each chart's structure as a
+# template, so a new setting costs a few milliseconds of data, not a 100 ms Altair build).
+
+@cached
+def geometry_spec(gx: float, gy: float, c: float, v: float) -> dict:
+    g, by_norm, by_value, _, a_norm, a_value = geometry(gx, gy, c, v)
+    return charts.geometry_spec(g, by_norm, by_value, max_norm=c, clip_value=v,
+                                angle_norm=a_norm, angle_value=a_value)
+
+
+@cached
+def tensor_spec(nW: float, nU: float, nb: float, c: float, seed: int, poison: str, where: int) -> dict:
+    grads, outcomes = tensor_outcomes(nW, nU, nb, c, seed, poison, where)
+    if poison == "none":
+        return charts.composition_spec(grads, outcomes)
+    return charts.nonfinite_spec(grads, outcomes)
+
+
+@cached
+def cliff_specs(w0: float, b0: float, lr: float, c: float, iterations: int) -> tuple[dict, dict]:
+    free, held = paths(w0, b0, lr, c, iterations)
+    runs = {RUN_FREE: free, RUN_HELD: held}
+    return (charts.cliff_surface_spec(surface(), runs, wall=wall_line()),
+            charts.descent_spec(runs, width=700))
+
+
+@cached
+def cross_section_spec(w: float) -> dict:
+    b, loss, slope, b_star = cross_section(w)
+    return charts.cliff_slice_spec(b, loss, slope, wall_b=b_star)
+
+
+# ----------------------------------------------------------------------------- 1. geometry
+
+st.header("1 · One gradient, clipped two ways")
+with guard("One gradient, clipped two ways"):
+    controls, picture, words = st.columns([1, 1.5, 1.2], gap="medium")
+    with controls:
+        gx = widgets.slider("gradient component 1", key="gx", min_value=-10.0, max_value=10.0, value=6.0,
+                            step=0.1, help="∂L/∂θ₁ of a two-parameter model.")
+        gy = widgets.slider("gradient component 2", key="gy", min_value=-10.0, max_value=10.0, value=2.0,
+                            step=0.1, help="∂L/∂θ₂.")
+        c = widgets.slider("norm threshold c", key="c", min_value=0.1, max_value=10.0, value=3.0, step=0.1,
+                           help="Clipping by norm rescales g onto the circle of radius c when it is longer.")
+        v = widgets.slider("value threshold v", key="v", min_value=0.1, max_value=10.0, value=1.5, step=0.1,
+                           help="Clipping by value cuts each component to [−v, v]: the box.")
+    g, by_norm, by_value, norm, a_norm, a_value = geometry(gx, gy, c, v)
+    with picture:
+        st.vega_lite_chart(geometry_spec(gx, gy, c, v), width="content")
+    with words:
+        st.latex(r"\text{by norm:}\quad g \leftarrow \min\!\Big(1, \frac{c}{\lVert g\rVert_2 + 10^{-6}}\Big)\, g")
+        st.latex(r"\text{by value:}\quad g_i \leftarrow \min(\max(g_i, -v),\ v)")
+        m1, m2 = st.columns(2)
+        m1.metric("‖g‖₂", f"{norm:.3g}")
+        m2.metric("‖clipped by value‖₂", f"{float(np.hypot(*by_value)):.3g}")
+        m1.metric("angle, by norm", fmt_angle(a_norm), help="Angle between g and its norm-clipped version.")
+        m2.metric("angle, by value", fmt_angle(a_value), help="Angle between g and its value-clipped version.")
+        st.caption(
+            "**Notice:** the blue diamond always lies on the line through g — clipping by norm only "
+            "shortens the step. The vermillion square is pulled into a corner of the box: clipping by "
+            "value turns the step towards the diagonal, up to 45° here (drag g along an axis and the "
+            "turn vanishes; drag it near the diagonal and the turn is largest at moderate angles)."
+        )
+
+# ----------------------------------------------------------------------------- 2. several tensors
+
+st.header("2 · Several tensors: one global norm or one norm each")
+with guard("Several tensors"):
+    controls, chart_col = st.columns([1, 2.6], gap="medium")
+    with controls:
+        nW = widgets.select_slider("‖∂L/∂W‖₂ (recurrent)", NORM_CHOICES, key="nW", value=30.0,
+                                   format_func=lambda x: f"{x:g}",
+                                   help="Exploding gradients usually live in the recurrent matrix W.")
+        nU = widgets.select_slider("‖∂L/∂U‖₂ (input)", NORM_CHOICES, key="nU", value=3.0,
+                                   format_func=lambda x: f"{x:g}")
+        nb = widgets.select_slider("‖∂L/∂b‖₂ (bias)", NORM_CHOICES, key="nb", value=0.3,
+                                   format_func=lambda x: f"{x:g}")
+        tc = widgets.slider("threshold (max_norm / clipnorm / clip value)", key="tc", min_value=0.1,
+                            max_value=10.0, value=1.0, step=0.1,
+                            help="The same number is handed to every convention: the norm threshold for "
+                                 "the norm conventions, v for the value ones.")
+        with lecture.advanced():
+            seed = widgets.number("seed of the gradient directions", key="seed", min_value=0, max_value=9999,
+                                  value=0, step=1)
+    grads, outcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0)
+    with chart_col:
+        st.vega_lite_chart(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0),
+                           width="stretch")
+        st.caption(
+            "**Notice:** every convention that uses one **global** norm (PyTorch, TensorFlow, Keras "
+            "`global_clipnorm`) keeps the split between dW, dU and db — angle 0°, only the length changes. "
+            "Keras **`clipnorm`** clips each tensor by its own norm, so the small tensors keep their size "
+            "while W is cut down: the split changes and the gradient turns. Value clipping turns it too."
+        )
+    st.latex(
+        r"\text{global: } g_i \leftarrow \frac{c}{\max(\lVert (g_W, g_U, g_b)\rVert_2,\ c)}\, g_i"
+        r"\qquad\qquad"
+        r"\text{per tensor (Keras clipnorm): } g_i \leftarrow \frac{c}{\max(\lVert g_i\rVert_2,\ c)}\, g_i"
+    )
+    st.dataframe(
+        charts.scales_frame(outcomes), hide_index=True, width="stretch",
+        column_config={k: st.column_config.NumberColumn(format="%.4g") for k in
+                       ("factor on dW", "factor on dU", "factor on db", "‖g‖₂ before", "‖g‖₂ after",
+                        "angle to g (°)")},
+    )
+    st.caption("Factor = the number each tensor was multiplied by (empty for value clipping, which cuts "
+               "entries instead). PyTorch's factor is c/(‖g‖ + 10⁻⁶), a hair below TensorFlow's c/‖g‖.")
+
+# ----------------------------------------------------------------------------- 3. the table
+
+st.header("3 · What each framework computes")
+st.dataframe(charts.convention_table_frame(), hide_index=True, width="stretch",
+             column_config={"API": st.column_config.TextColumn(width="medium"),
+                            "inf / NaN entry": st.column_config.TextColumn(width="large")})
+st.caption(
+    "Every row is implemented in `rnnviz.clipping` and tested against these definitions. The trap: Keras "
+    "`clipnorm` sounds like PyTorch's `clip_grad_norm_` but clips **per variable**; `global_clipnorm` is "
+    "the one that matches. Pascanu et al.'s Algorithm 1 is clipping by (global) norm."
+)
+
+# ----------------------------------------------------------------------------- 4. non-finite
+
+st.header("4 · One inf or NaN in the gradient")
+with guard("Non-finite gradients"):
+    controls, chart_col = st.columns([1, 2.6], gap="medium")
+    with controls:
+        bad_label = widgets.radio("bad entry", tuple(POISON_LABELS), key="bad", index=0,
+                                  help="Overflow in back-propagation gives inf; inf − inf or 0 · inf then gives NaN.")
+        in_label = widgets.radio("in tensor", TENSOR_LABELS, key="in", index=1)
+    bad, where = POISON_LABELS[bad_label], TENSOR_LABELS.index(in_label)
+    bgrads, boutcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where))
+    with chart_col:
+        st.vega_lite_chart(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where)),
+                           width="content")
+        st.caption(
+            "**Notice:** one bad entry and PyTorch's global norm is infinite, so its factor is 0: "
+            "every finite entry is wiped to 0 and the inf itself becomes NaN (a NaN entry makes "
+            "everything NaN). TensorFlow and Keras `global_clipnorm` turn **everything** into NaN. "
+            "Keras `clipnorm` spoils only the tensor that holds it. Value clipping turns ±inf into ±v and "
+            "lets a NaN through. None of them repairs the step: skip it, or find where the overflow starts."
+        )
+    msg = torch_strict_message(float(nW), float(nU), float(nb), int(seed), bad, int(where), float(tc))
+    if msg:
+        st.info(f"With `error_if_nonfinite=True` PyTorch stops instead (RuntimeError there, ValueError in "
+                f"rnnviz): *{msg}*", icon=":material/block:")
+
+# ----------------------------------------------------------------------------- 5. the cliff
+
+st.header("5 · The cliff: why clipping by norm helps")
+st.markdown(
+    "One sigmoid unit run for 50 steps (Pascanu, Mikolov and Bengio 2013, figure 6). For $w = 5$ the "
+    "start $x_0 = 0.5$ is an *unstable* fixed point exactly when $b = b^* = 0.5 - 5\\sigma(0.5) \\approx "
+    "-2.6123$: a hair above it the state climbs to the upper attractor, a hair below it falls to the "
+    "lower one. After 50 steps that makes a **wall** in the loss, where the gradient is huge."
+)
+st.latex(r"h_t = \sigma(w\,h_{t-1} + b),\quad h_0 = \sigma(0.5),\quad E = (h_{50} - 0.7)^2"
+         r"\qquad\text{wall: } b^*(w) = 0.5 - w\,\sigma(0.5)")
+with guard("The cliff"):
+    controls, surf_col, side_col = st.columns([1, 2.2, 1.6], gap="medium")
+    with controls:
+        w0 = widgets.slider("start w", key="w0", min_value=3.6, max_value=6.4, value=5.0, step=0.05)
+        b0 = widgets.slider("start b", key="b0", min_value=-3.2, max_value=-1.6, value=-2.9, step=0.05)
+        lr = widgets.slider("learning rate η", key="lr", min_value=0.05, max_value=2.0, value=0.5, step=0.05)
+        mc = widgets.slider("clipping threshold c", key="mc", min_value=0.1, max_value=5.0, value=1.0, step=0.1,
+                            help="Clipping by norm, as PyTorch's clip_grad_norm_: no step is longer than η·c.")
+        iters = widgets.slider("iterations", key="it", min_value=10, max_value=300, value=100, step=10)
+        st.latex(r"\theta \leftarrow \theta - \eta\,\min\!\Big(1, \tfrac{c}{\lVert\nabla E\rVert}\Big)\nabla E")
+    free, held = paths(float(w0), float(b0), float(lr), float(mc), int(iters))
+    runs = {RUN_FREE: free, RUN_HELD: held}
+    surface_spec, descent_spec = cliff_specs(float(w0), float(b0), float(lr), float(mc), int(iters))
+    with surf_col:
+        st.vega_lite_chart(surface_spec, width="content")
+        st.caption(
+            "**Notice:** both runs start at the same point and walk towards the wall (dashed). Where the "
+            "unclipped run touches it, one gradient of norm in the tens or hundreds throws it far away "
+            "(ringed), usually onto a flat plateau where the gradient is ~0 and learning stops. The clipped "
+            "run takes the same direction but a bounded step, and stays in the valley next to the wall."
+        )
+    with side_col:
+        b_sec, loss_sec, slope_sec, b_star = cross_section(float(w0))
+        st.vega_lite_chart(cross_section_spec(float(w0)), width="content")
+        st.caption(f"**Notice:** at w = {w0:g} the loss drops by a cliff at b* = {b_star:.4f} (dashed), "
+                   f"where |∂E/∂b| peaks at {np.max(np.abs(slope_sec)):.3g} on this grid — and keeps growing "
+                   "the closer you sample. Away from the wall the slope is below 1.")
+    k = free.biggest_step
+    a, b_, c_, d = st.columns(4)
+    if k is not None:
+        a.metric("largest unclipped gradient", f"{free.grad_norm[k]:.3g}", help=f"at iteration {k}")
+        b_.metric("its step length", f"{free.step_length[k]:.3g}",
+                  help="η·‖∇E‖: how far the parameters were thrown.")
+    c_.metric("final loss, unclipped", f"{free.loss[-1]:.3g}" if math.isfinite(free.loss[-1]) else "not finite")
+    d.metric("final loss, clipped", f"{held.loss[-1]:.3g}" if math.isfinite(held.loss[-1]) else "not finite")
+    for label, p in runs.items():
+        if p.stopped_at is not None:
+            st.warning(f"Run *{label}* left the range |w|, |b| ≤ 50 at iteration {p.stopped_at} and was "
+                       "stopped there.", icon=":material/warning:")
+    st.vega_lite_chart(descent_spec, width="content")
+    st.caption("**Notice:** the unclipped loss jumps at the iteration where the step length spikes, then "
+               "stays flat (the plateau has no gradient to climb back with). With clipping every step is at "
+               "most η·c long, so the run cannot be thrown.")
