@@ -30,6 +30,10 @@ def as_array(
     ``shape`` may contain ``None`` for a free axis. The input is never modified:
     a fresh array is returned whenever conversion was needed.
     """
+    if isinstance(x, (str, bytes)) or x is None or isinstance(x, bool):
+        raise ValueError(f"{name} must be an array of real numbers; got {type(x).__name__}.")
+    if np.iscomplexobj(x):
+        raise ValueError(f"{name} must hold real numbers; got complex values.")
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_array, as_square
+from ._validate import MAX_HIDDEN, as_array, as_square
 
 
 def singular_values(A) -> np.ndarray:
@@ -12,6 +12,10 @@ def singular_values(A) -> np.ndarray:
     arr = as_array(A, "matrix")
     if arr.ndim < 2:
         raise ValueError(f"matrix must be at least 2-D; got shape {arr.shape}.")
+    if max(arr.shape[-2:]) > MAX_HIDDEN:
+        raise ValueError(
+            f"matrix is {arr.shape[-2]} × {arr.shape[-1]}; at most {MAX_HIDDEN} rows and columns are accepted."
+        )
     return np.linalg.svd(arr, compute_uv=False)
 
 

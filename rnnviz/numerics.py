@@ -6,10 +6,24 @@ import numpy as np
 
 
 def first_nonfinite(values) -> int | None:
-    """Index along axis 0 of the first entry (or row) holding inf or NaN; ``None`` if all finite."""
-    arr = np.asarray(values)
+    """Index along axis 0 of the first entry (or row) holding inf or NaN; ``None`` if all finite.
+
+    An empty array has no such entry (``None``). Anything that is not an array of real numbers
+    raises ``ValueError``.
+    """
+    if isinstance(values, (str, bytes)) or values is None:
+        raise ValueError(f"values must be an array of numbers; got {type(values).__name__}.")
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "values must be a (rectangular) array of real numbers; "
+            f"could not read it as one ({exc})."
+        ) from exc
     if arr.ndim == 0:
         return None if np.isfinite(arr) else 0
+    if arr.shape[0] == 0:
+        return None
     bad = ~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1)
     hits = np.flatnonzero(bad)
     return int(hits[0]) if hits.size else None
