@@ -1,0 +1,97 @@
+"""The "Nonlinearity derivatives" page under AppTest: defaults, each control at its extremes, worst cases.
+
+Opened through app.py (``switch_page``): the shared frame links to app.py, the entry script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/2_Nonlinearity_derivatives.py"
+HEADLINES = ("Saturated unit-steps", "Dead unit-steps", "Mean f′(aₜ)", "σ_max(W) vs 1/γ")
+
+
+def _open(**state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(PAGE)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run(timeout=60)
+
+
+def _ok(at: AppTest) -> dict[str, str]:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert set(HEADLINES) <= set(metrics), metrics
+    assert len(at.get("vega_lite_chart")) == 4
+    return metrics
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    return _open()
+
+
+def test_defaults(page):
+    metrics = _ok(page)
+    assert metrics["σ_max(W) vs 1/γ"].endswith("vs 1")
+    text = " ".join(m.value for m in page.markdown)
+    assert "Pascanu" in text and "singular value" in text
+    assert len(page.get("latex")) >= 3
+    assert sum("Notice" in c.value for c in page.caption) >= 4
+
+
+SLIDERS = {"n": (2, 256), "scale": (0.0, 3.0), "in_scale": (0.0, 3.0), "bias": (-5.0, 5.0), "steps": (10, 1000)}
+
+
+@pytest.mark.parametrize("key", list(SLIDERS))
+def test_each_slider_at_both_ends(page, key):
+    for value in SLIDERS[key]:
+        page.slider(key=key).set_value(value).run(timeout=60)
+        _ok(page)
+    page.slider(key=key).set_value(page.slider(key=key).proto.default[0]).run(timeout=60)
+
+
+def test_each_nonlinearity(page):
+    for option in page.selectbox(key="nl").options:
+        page.selectbox(key="nl").set_value(option).run(timeout=60)
+        _ok(page)
+    page.selectbox(key="nl").set_value("tanh").run(timeout=60)
+
+
+def test_seed_extremes(page):
+    for value in (0, 9999):
+        page.number_input(key="seed").set_value(value).run(timeout=60)
+        _ok(page)
+
+
+def test_sigmoid_with_small_weights_guarantees_vanishing():
+    metrics = _ok(_open(nl="sigmoid", scale=1.0, n=64))
+    assert metrics["σ_max(W) vs 1/γ"].endswith("vs 4")
+    assert "vanishing guaranteed" in str(_open(nl="sigmoid", scale=1.0, n=64).metric[3].proto.delta)
+
+
+@pytest.mark.parametrize("state", [
+    dict(nl="relu", n=256, scale=3.0, in_scale=3.0, bias=5.0, steps=1000),
+    dict(nl="linear", n=256, scale=3.0, in_scale=3.0, bias=-5.0, steps=1000),
+    dict(nl="leaky_relu", n=2, scale=0.0, in_scale=0.0, bias=0.0, steps=10),
+    dict(nl="sigmoid", n=256, scale=3.0, in_scale=3.0, bias=-5.0, steps=1000),
+])
+def test_combined_worst_cases(state):
+    _ok(_open(**state))
+
+
+def test_exploding_linear_overflow_is_content():
+    at = _open(nl="linear", n=128, scale=3.0, steps=1000)
+    _ok(at)
+    assert any("overflowed float64 at step" in w.value for w in at.warning)
+
+
+def test_dead_relus_are_counted():
+    metrics = _ok(_open(nl="relu", bias=-5.0, in_scale=0.0))
+    assert metrics["Dead unit-steps"] == "100.0%"
