@@ -54,9 +54,9 @@ for start in range(0, len(cards), 3):
     for column, page in zip(st.columns(3), cards[start:start + 3]):
         with column.container(border=True):
             if page.path in present:
-                st.page_link(page.path, label=page.title, icon=page.icon)
+                st.page_link(page.path, label=f"**{page.title}**", icon=page.icon)
             else:
-                st.markdown(f"{page.icon} **{page.title}** · *being written*")
+                st.markdown(f"{page.icon} **{page.title}** · *coming soon*")
             st.caption(page.blurb or "A new page.")
 
 st.caption(

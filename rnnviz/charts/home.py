@@ -36,7 +36,7 @@ def step_factor_frame(names=STEP_FACTOR_NAMES, *, a_max: float = 6.0, points: in
 def step_factor_chart(names=STEP_FACTOR_NAMES, *, a_max: float = 6.0) -> alt.Chart:
     """Lines of ``|f'(a)|`` against the pre-activation ``a``, with the level 1 marked."""
     data = step_factor_frame(names, a_max=a_max)
-    colour = alt.Color("nonlinearity:N", title="f",
+    colour = alt.Color("nonlinearity:N", title="nonlinearity f",
                        scale=alt.Scale(domain=list(names), range=list(_STEP_FACTOR_COLORS[:len(names)])),
                        legend=alt.Legend(orient="top"))
     lines = alt.Chart(data).mark_line(strokeWidth=3).encode(
@@ -73,7 +73,8 @@ def powers_chart(rates=RATES, *, steps: int = 60) -> alt.Chart:
                        sort=labels, legend=alt.Legend(orient="top"))
     return alt.Chart(data).mark_line(strokeWidth=3).encode(
         x=alt.X("k:Q", title="steps back k"),
-        y=alt.Y("plotted:Q", title="gradient factor r^k (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("plotted:Q", title="gradient factor r^k (log scale)", scale=alt.Scale(type="log"),
+                axis=alt.Axis(format="~e")),
         color=colour,
         tooltip=[alt.Tooltip("label:N", title="factor"), alt.Tooltip("k:Q", title="steps"),
                  alt.Tooltip("value:Q", title="r^k", format=".3g"), alt.Tooltip("status:N")],
