@@ -12,6 +12,12 @@ from .linalg import eigenvalues, singular_values, spectral_norm, spectral_radius
 from .nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
 from .numerics import first_nonfinite
 from .rnn import INIT_SCHEMES, Gradients, Trajectory, bptt, forward, init_recurrent, step_jacobians
+from .products import (
+    lyapunov_exponents,
+    newman_exponents,
+    product_log_singular_values,
+    trajectory_log_singular_values,
+)
 from .clipping import (
     CLIPPING_CONVENTIONS,
     CONVENTION_KEYS,
@@ -97,6 +103,10 @@ __all__ = [
     "forward",
     "init_recurrent",
     "step_jacobians",
+    "lyapunov_exponents",
+    "newman_exponents",
+    "product_log_singular_values",
+    "trajectory_log_singular_values",
     "CLIPPING_CONVENTIONS",
     "CONVENTION_KEYS",
     "ClipConvention",

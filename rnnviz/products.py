@@ -1,0 +1,332 @@
+"""Singular values of long products of step Jacobians, and Lyapunov exponents.
+
+The gradient that reaches step k from step T is multiplied by ``dh_T/dh_k = J_T J_{T-1} ... J_{k+1}``.
+Its singular values say by how much each direction is stretched (exploding) or squashed
+(vanishing). Over thousands of steps they leave the range of float64 (1e-308 .. 1e308), so the
+explicit product cannot be formed; this module never forms it.
+
+Method (a graded QR of the product, after Benettin et al. 1980 and Stewart 1995)
+--------------------------------------------------------------------------------
+Going backwards from k = T, keep the QR factorisation of the transposed product
+``P_k^T = J_{k+1}^T ... J_T^T = Q_k R_k`` (``Q_k`` orthonormal, ``R_k`` upper triangular) with one
+QR per step: ``J_k^T Q_k = Q_{k-1} r_k`` and ``R_{k-1} = r_k R_k``. ``R_k`` has exactly the singular
+values of ``P_k``. It is stored *graded*: ``R_k = diag(exp(L_k)) R̃_k`` with unit-norm rows ``R̃_k``
+and their log-norms ``L_k``, so nothing overflows or underflows however long the product is.
+
+Row k of the result is read off ``R_k`` in two ways:
+
+1. an SVD of ``diag(exp(L - max L)) R̃`` (the rows of ``R_k`` scaled to the largest; rows smaller
+   than 1e-40 of the largest are left out, which moves no singular value above 1e-12 of the
+   largest by more than 1e-30 relative). Singular values at least ``SVD_CUTOFF`` = 1e-12 of the
+   largest are taken from it: they are as exact as a float64 SVD (checked against an SVD of the
+   explicit product wherever that product is representable).
+2. below that cutoff a single SVD is swamped by rounding, so the rows, sorted by size, are
+   orthogonalised in turn (an LQ factorisation of the unit rows ``R̃ = L̃ Q̃``, done in float64
+   without any range problem): ``log σ_i ≈ L_(i) + log |L̃_ii|`` is the log-volume each row adds.
+   For a strongly graded ``R`` (what long products produce: the rows separate exponentially) this is
+   exact up to O((σ_{i+1}/σ_i)²) relative; in clusters of nearly equal small values it is exact for
+   their product. It carries no offset that grows with T, so ``row_0 / T`` converges to the
+   Lyapunov exponents (Benettin's ``Σ log |diag r_t|`` would carry a constant offset per index).
+
+A singular value is ``-inf`` only when it is exactly zero: when some step Jacobian in the product
+has whole rows or columns of exact zeros (dead ReLU units, zero derivatives, a zero row of W),
+which forces that many zero singular values, or when the recursion produces exact zeros. Products of
+singular (but not structurally zero) matrices give very negative finite values, the best float64
+can say.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import blas, lapack
+from scipy.special import digamma
+
+from ._validate import MAX_HIDDEN, MAX_STEPS, as_array, as_square, check_float, check_int
+from .nonlinearities import get_nonlinearity
+
+_LAPACK = (lapack.dgeqrf, lapack.dormqr, blas.dtrmm)
+
+#: Relative size (to the largest) below which singular values come from the QR estimates.
+SVD_CUTOFF = 1e-12
+_LOG_CUTOFF = float(np.log(SVD_CUTOFF))
+#: Rows of the graded triangle smaller than this (relative) are left out of the SVD.
+_LOG_DROP = float(np.log(1e-40))
+#: Memory budget (bytes) for the stack of matrices handed to one batched SVD.
+_CHUNK_BYTES = 32 * 2**20
+
+
+def _check_jacobians(jacobians) -> np.ndarray:
+    J = as_array(jacobians, "jacobians", allow_empty=True, finite=False)
+    if J.ndim != 3 or J.shape[1] != J.shape[2]:
+        raise ValueError(
+            f"jacobians must be a stack of square matrices with shape (T, n, n); got shape {J.shape}."
+        )
+    T, n = J.shape[0], J.shape[1]
+    if T == 0:
+        raise ValueError("jacobians holds T = 0 matrices; a product needs at least one step.")
+    if n == 0:
+        raise ValueError("jacobians are 0 × 0 matrices; at least one hidden unit is needed.")
+    if T > MAX_STEPS or n > MAX_HIDDEN:
+        raise ValueError(
+            f"jacobians has shape {J.shape}; at most {MAX_STEPS} steps of {MAX_HIDDEN} × {MAX_HIDDEN} are accepted."
+        )
+    finite_rows = np.isfinite(J).all(axis=(1, 2))
+    if not finite_rows.all():
+        t = int(np.flatnonzero(~finite_rows)[0])
+        raise ValueError(
+            f"jacobians[{t}] (the Jacobian J_{t + 1} of step {t + 1}) holds NaN or infinite values; "
+            f"products are only defined for finite Jacobians (the forward pass probably overflowed)."
+        )
+    return J
+
+
+def _structural_zeros(J: np.ndarray) -> np.ndarray:
+    """Per matrix of a (T, n, n) stack: exact zero singular values forced by whole zero rows or columns."""
+    out = np.empty(J.shape[0], dtype=np.int64)
+    n = J.shape[1]
+    step = max(1, _CHUNK_BYTES // (n * n))
+    for s in range(0, J.shape[0], step):
+        nz = J[s:s + step] != 0
+        out[s:s + step] = np.maximum(n - nz.any(axis=2).sum(axis=1), n - nz.any(axis=1).sum(axis=1))
+    return out
+
+
+def _structural_zeros_factored(W: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """As :func:`_structural_zeros` for ``J_t = diag(d_t) W`` without forming the stack."""
+    n = W.shape[0]
+    alive = (d != 0) & (W != 0).any(axis=1)[None, :]  # rows of J_t that are not all zero
+    live_cols = (alive.astype(np.float64) @ (W != 0).astype(np.float64)) > 0
+    return np.maximum(n - alive.sum(axis=1), n - live_cols.sum(axis=1))
+
+
+def _combine(svd_log: np.ndarray, est_log: np.ndarray, zeros: np.ndarray) -> np.ndarray:
+    """Merge SVD values (exact above the cutoff) with graded estimates (below), a chunk of rows at once.
+
+    ``svd_log`` (C, m) descending absolute logs from the SVD; ``est_log`` (C, n) the graded-LQ
+    log-volume increments, rows taken largest first; ``zeros`` (C,) the number of exact zeros.
+    The first estimated value is chosen so that the running sum of logs matches the log-volume of
+    the leading rows (exact for a cluster that straddles the cutoff). Returns (C, n) descending.
+    """
+    C, n = est_log.shape
+    m = svd_log.shape[1]
+    top = svd_log[:, :1]
+    pos = np.arange(n)[None, :]
+    rows = np.arange(C)
+    with np.errstate(invalid="ignore"):
+        svd_full = np.full((C, n), -np.inf)
+        svd_full[:, :m] = svd_log
+        trusted = (svd_full >= top + _LOG_CUTOFF) & (pos < n - zeros[:, None]) & np.isfinite(top)
+        p = trusted.sum(axis=1)
+        est = est_log.copy()
+        inside = p < n
+        if inside.any() and (p[inside] > 0).any():
+            cum_lq = np.cumsum(est_log, axis=1)
+            cum_svd = np.cumsum(np.where(trusted, svd_full, 0.0), axis=1)
+            r, q = rows[inside & (p > 0)], p[inside & (p > 0)]
+            est[r, q] = cum_lq[r, q] - cum_svd[r, q - 1]
+        est[pos < p[:, None]] = np.inf  # the leading rows' increments are the trusted values
+        est = np.minimum(-np.sort(-est, axis=1), top + _LOG_CUTOFF)
+    out = np.where(trusted, svd_full, est)
+    out[pos >= n - zeros[:, None]] = -np.inf
+    # an all-zero product (largest row -inf) has only zero singular values
+    out[~np.isfinite(top[:, 0])] = -np.inf
+    return out
+
+
+def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, *, all_rows: bool = True) -> np.ndarray:
+    """The graded-QR sweep shared by every public function (see the module docstring).
+
+    ``get_J(t)`` returns ``J_t`` for t = 1..T; ``zeros_per_step[t-1]`` is the number of exact zero
+    singular values ``J_t`` forces (:func:`_structural_zeros`). Returns (T+1, n) rows, or only row 0
+    as (1, n) when ``all_rows`` is False.
+
+    State after step k (product ``P_{k-1}^T = Q R``): ``Q`` kept as LAPACK Householder reflectors
+    (``hh``, ``tau``: applying them costs less than forming Q); ``R = diag(exp(L) / nrm) Rr`` with
+    ``nrm`` the row norms of ``Rr`` and ``L`` the log row norms of ``R``.
+    """
+    out = np.empty((T + 1 if all_rows else 1, n))
+    if all_rows:
+        out[T] = 0.0
+    # zeros[k] = exact zeros of the product J_T ... J_{k+1} (a product can only lose rank)
+    zeros = np.maximum.accumulate(np.asarray(zeros_per_step, dtype=np.int64)[::-1])[::-1]
+    geqrf, ormqr, trmm = _LAPACK
+    lwork = max(64 * n, 1)
+    hh = tau = None
+    Rr = np.eye(n, order="F")
+    nrm = np.ones(n)
+    L = np.zeros(n)
+    chunk = max(1, min(T, _CHUNK_BYTES // (8 * n * n))) if all_rows else 1
+    buf_S = np.empty((chunk, n, n))
+    buf_L = np.empty((chunk, n))
+    buf_nrm = np.empty((chunk, n))
+    first = T - 1  # output row held in buffer slot 0
+    filled = 0
+
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        for k in range(T, 0, -1):
+            JT = get_J(k).T
+            # A = J_k^T Q_k; one QR: A = Q_{k-1} r_k
+            if hh is None:
+                A = np.array(JT, order="F")
+            else:
+                A = ormqr(b"R", b"N", hh, tau, JT, lwork)[0]
+            hh, tau, _, _ = geqrf(A, lwork=lwork, overwrite_a=1)
+            # R_{k-1} = r_k R_k, row i = sum_{j>=i} r_ij (e^{L_j}/nrm_j) Rr_j. Factor out
+            # shift_i = max_{j>=i} L_j so every factor is <= 1 (trmm reads only the upper triangle
+            # of hh, where j >= i); if a row comes out tiny, redo the step in the log domain.
+            shift = np.maximum.accumulate(L[::-1])[::-1]
+            shift[~np.isfinite(shift)] = 0.0
+            D = np.subtract(L[None, :], shift[:, None], order="F")
+            np.minimum(D, 0.0, out=D)
+            np.exp(D, out=D)
+            D *= hh
+            D /= nrm[None, :]
+            Rn = trmm(1.0, D, Rr)
+            new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
+            bad = ~(new_nrm > 1e-200)
+            if bad.any():
+                r = np.triu(hh)
+                # rows that are exactly zero (every contribution is an exact zero) are fine as they are
+                exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
+                if (bad & ~exact_zero).any():
+                    Rn, new_nrm, shift = _exact_update(r, L, Rr, nrm)
+            Rr, nrm = Rn, new_nrm
+            L = shift + np.log(nrm)
+            nrm[nrm == 0] = 1.0
+            if all_rows or k == 1:
+                buf_S[filled] = Rr
+                buf_L[filled] = L
+                buf_nrm[filled] = nrm
+                filled += 1
+                if filled == chunk or k == 1:
+                    rows = _chunk_rows(buf_S[:filled], buf_L[:filled], buf_nrm[:filled],
+                                       zeros[first - filled + 1:first + 1][::-1])
+                    if all_rows:
+                        out[first - filled + 1:first + 1] = rows[::-1]
+                    else:
+                        out[0] = rows[-1]
+                    first -= filled
+                    filled = 0
+            else:
+                first -= 1
+    return out
+
+
+def _exact_update(r, L, Rr, nrm):
+    """``r diag(exp(L)/nrm) Rr`` in the log domain: each row's largest term is factored out.
+
+    Returns ``(rows, row_norms, shift)``: row i of the product is ``exp(shift_i) * rows[i]``. Used when
+    the fast update would lose a row to underflow (rows of R more than ~1e-200 apart in a way the
+    fast path cannot scale) and for exact zero rows, which stay exactly zero.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
+        E = np.log(np.abs(r)) + (L - np.log(nrm))[None, :]
+        c = E.max(axis=1)
+        c[~np.isfinite(c)] = 0.0
+        G = np.copysign(np.exp(E - c[:, None]), r)
+        Rn = np.asfortranarray(G @ Rr)
+        row = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
+    return Rn, row, c
+
+
+def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
+    """Rows of the result from a chunk of graded triangles ``R = diag(exp(L) / nrm) S``.
+
+    One batched SVD of the leading rows, one batched LQ of all unit rows, then :func:`_combine`.
+    """
+    count, n = L.shape
+    Lmax = L.max(axis=1)
+    ok = np.isfinite(Lmax)
+    shift = np.where(ok, Lmax, 0.0)
+    rel = L - shift[:, None]
+    order = np.argsort(-rel, axis=1, kind="stable")
+    rel = np.take_along_axis(rel, order, axis=1)
+    flat = (order + (np.arange(count) * n)[:, None]).ravel()
+    unit = S_stack.reshape(count * n, n)[flat].reshape(count, n, n)
+    unit /= np.take_along_axis(nrm, order, axis=1)[:, :, None]
+    with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
+        # rows within 1e-40 of the largest go into the SVD (padded to the chunk's widest)
+        keep = int(max(1, (rel >= _LOG_DROP).sum(axis=1).max()))
+        sv = np.linalg.svd(unit[:, :keep] * np.exp(rel[:, :keep])[:, :, None], compute_uv=False)
+        svd_log = np.log(sv) + shift[:, None]
+        svd_log[~ok] = -np.inf
+        # graded LQ estimates, only for the rows that need them
+        est_log = np.full((count, n), -np.inf)
+        need = ok & (svd_log[:, -1] < svd_log[:, 0] + _LOG_CUTOFF) if keep == n else ok
+        if need.any():
+            lq = np.linalg.qr(unit[need].transpose(0, 2, 1), mode="r")
+            est_log[need] = np.log(np.abs(np.diagonal(lq, axis1=1, axis2=2))) + rel[need] + shift[need, None]
+    return _combine(svd_log, est_log, zeros)
+
+
+def product_log_singular_values(jacobians) -> np.ndarray:
+    """Natural logs of the singular values of every gradient path ``dh_T/dh_k``, k = 0..T.
+
+    ``jacobians`` has shape (T, n, n), entry ``t-1`` being ``J_t`` (as from :func:`step_jacobians`).
+    Returns shape (T+1, n): row k holds log σ_1 ≥ ... ≥ log σ_n of ``J_T ... J_{k+1}``; row T is all
+    zeros (the identity). Stays finite for any T (no explicit product is formed). Singular values at
+    least 1e-12 of the largest are those of an exact SVD; smaller ones are Benettin QR estimates whose
+    growth rates converge to the Lyapunov exponents. ``-inf`` marks exact zeros only (see the module
+    docstring for the method).
+    """
+    J = _check_jacobians(jacobians)
+    T, n = J.shape[0], J.shape[1]
+    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J))
+
+
+def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarray:
+    """:func:`product_log_singular_values` of the step Jacobians ``diag(f'(a_t)) W`` of a trajectory.
+
+    Same result as ``product_log_singular_values(step_jacobians(W, a, nonlinearity))`` but never
+    holds the (T, n, n) stack in memory (n = 256, T = 10,000 would need 5 GB): each ``J_t`` is built
+    when needed. ``a`` is ``Trajectory.a`` of an unbatched run, shape (T, n).
+    """
+    W, d = _factored(W, a, nonlinearity)
+    return _sweep(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W, _structural_zeros_factored(W, d))
+
+
+def _factored(W, a, nonlinearity):
+    W = as_square(W, "W")
+    n = W.shape[0]
+    nl = get_nonlinearity(nonlinearity)
+    a = as_array(a, "a (the pre-activations)", allow_empty=True, finite=False)
+    if a.ndim != 2 or a.shape[1] != n:
+        raise ValueError(f"a must have shape (T, n) = (T, {n}); got {a.shape}.")
+    if a.shape[0] == 0:
+        raise ValueError("a has T = 0 steps; a product needs at least one step.")
+    if a.shape[0] > MAX_STEPS:
+        raise ValueError(f"a has T = {a.shape[0]} steps; at most {MAX_STEPS} are accepted.")
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        d = nl.df(a)
+    bad = ~np.isfinite(d).all(axis=1)
+    if bad.any():
+        t = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"a[{t}] (step {t + 1}) holds NaN, so J_{t + 1} is undefined; products are only defined "
+            f"for finite Jacobians (the forward pass overflowed)."
+        )
+    return W, d
+
+
+def lyapunov_exponents(jacobians) -> np.ndarray:
+    """Growth rates ``log σ_i(J_T ... J_1) / T``, descending, shape (n,).
+
+    For long products these are the Lyapunov exponents: the average log-stretch per step of each
+    direction (negative: vanishing; positive: exploding). It is row 0 of
+    :func:`product_log_singular_values` divided by T, computed without the other rows.
+    """
+    J = _check_jacobians(jacobians)
+    T, n = J.shape[0], J.shape[1]
+    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), all_rows=False)[0] / T
+
+
+def newman_exponents(n: int, sigma: float = 1.0) -> np.ndarray:
+    """Newman's (1986) exact Lyapunov exponents of products of n × n matrices with N(0, σ²/n) entries.
+
+    ``mu_k = log σ + (log(2/n) + ψ((n - k + 1)/2)) / 2``, k = 1..n (ψ = digamma), descending.
+    Note ``mu_1 < 0`` at σ = 1 for every finite n: a random product shrinks even at "unit" scale.
+    """
+    n = check_int(n, "n (the matrix size)", low=1, high=MAX_HIDDEN)
+    sigma = check_float(sigma, "sigma", low=0.0, strict_low=True)
+    k = np.arange(1, n + 1)
+    return np.log(sigma) + 0.5 * (np.log(2.0 / n) + digamma((n - k + 1) / 2.0))

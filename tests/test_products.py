@@ -1,0 +1,298 @@
+"""rnnviz.products: log singular values of long Jacobian products, Lyapunov and Newman exponents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.special import polygamma
+from scipy.stats import ortho_group
+
+import rnnviz
+from rnnviz.products import (
+    SVD_CUTOFF,
+    lyapunov_exponents,
+    newman_exponents,
+    product_log_singular_values,
+    trajectory_log_singular_values,
+)
+from rnnviz.rnn import bptt, forward, step_jacobians
+
+
+def explicit_log_sv(J):
+    """Reference: the explicit product J_T ... J_{k+1} and np.linalg.svd of it, row by row."""
+    T, n, _ = J.shape
+    out = np.zeros((T + 1, n))
+    P = np.eye(n)
+    with np.errstate(divide="ignore"):
+        for k in range(T, 0, -1):
+            P = P @ J[k - 1]
+            out[k - 1] = np.log(np.linalg.svd(P, compute_uv=False))
+    return out
+
+
+def assert_matches_svd(got, ref, *, rel=1e-9, tol=1e-6):
+    """Every singular value at least ``rel`` of the largest agrees to ``tol`` in log."""
+    assert got.shape == ref.shape
+    mask = np.isfinite(ref) & (ref >= ref[:, :1] + np.log(rel))
+    assert mask[:, 0].all()
+    np.testing.assert_allclose(got[mask], ref[mask], rtol=0, atol=tol)
+
+
+def gaussian_stack(T, n, sigma=1.0, seed=0):
+    return np.random.default_rng(seed).standard_normal((T, n, n)) * (sigma / np.sqrt(n))
+
+
+# ---------------------------------------------------------------- exactness against an explicit SVD
+
+@pytest.mark.parametrize("n, T", [(1, 1), (1, 7), (2, 5), (3, 20), (8, 12), (16, 30)])
+def test_short_products_match_explicit_svd_everywhere(n, T):
+    J = gaussian_stack(T, n, seed=n * 100 + T)
+    got = product_log_singular_values(J)
+    assert got.shape == (T + 1, n)
+    np.testing.assert_array_equal(got[T], 0.0)
+    assert (np.diff(got, axis=1) <= 0).all(), "rows must be in descending order"
+    assert_matches_svd(got, explicit_log_sv(J))
+
+
+@pytest.mark.parametrize("n, T, sigma", [(8, 200, 1.0), (16, 300, 1.0), (6, 400, 3.0), (32, 120, 0.5)])
+def test_moderate_products_match_explicit_svd_above_1e9(n, T, sigma):
+    # Here the explicit product is still representable, but its spectrum spans far more than 1e16,
+    # so only the values at least 1e-9 of the largest are comparable (the issue's requirement).
+    J = gaussian_stack(T, n, sigma=sigma, seed=T)
+    got = product_log_singular_values(J)
+    ref = explicit_log_sv(J)
+    assert (ref[0, 0] - ref[0, -1]) > 40, "the test should cover a spectrum wider than float64 can resolve"
+    assert_matches_svd(got, ref)
+    assert np.isfinite(got).all()
+
+
+def test_rnn_jacobians_match_explicit_svd():
+    rng = np.random.default_rng(3)
+    n, T = 12, 150
+    W = rnnviz.init_recurrent(n, "gaussian", scale=1.5, seed=1)
+    U = rng.normal(size=(n, 2))
+    xs = rng.normal(size=(T, 2))
+    tr = forward(W, xs, U=U)
+    J = step_jacobians(W, tr.a, "tanh")
+    got = product_log_singular_values(J)
+    assert_matches_svd(got, explicit_log_sv(J))
+    np.testing.assert_array_equal(trajectory_log_singular_values(W, tr.a, "tanh"), got)
+
+
+def test_dead_relu_units_give_minus_inf_and_exact_rest():
+    rng = np.random.default_rng(7)
+    n, T = 5, 40
+    W = rng.normal(size=(n, n))
+    d = (rng.random((T, n)) < 0.97).astype(float)  # ReLU derivatives: 0 or 1
+    d[10, :] = 1.0
+    d[10, 2] = 0.0  # unit 2 dead at step 11: at least one exact zero from there back
+    d[30, [0, 4]] = 0.0  # two units dead at step 31
+    J = d[:, :, None] * W
+    got = product_log_singular_values(J)
+    ref = explicit_log_sv(J)
+    assert_matches_svd(got, ref)
+    zeros_forced = np.array([max(np.count_nonzero(d[t:] == 0, axis=1).max(initial=0), 0) for t in range(T)])
+    for k in range(T):
+        n_inf = np.count_nonzero(np.isneginf(got[k]))
+        assert n_inf >= zeros_forced[k]
+        assert np.isfinite(got[k, : n - n_inf]).all()
+    assert np.isneginf(got[0, -2:]).all() and np.isfinite(got[31:]).all()
+    # every -inf is a true zero: the explicit product has a singular value at round-off level there
+    assert (ref[np.isneginf(got)] < ref[:, :1].repeat(n, axis=1)[np.isneginf(got)] - 25).all()
+
+
+def test_identity_w_with_dead_units_counts_zeros_exactly():
+    # Diagonal Jacobians: the product keeps only units alive at every step; its rank is exact.
+    n, T = 4, 30
+    d = np.ones((T, n))
+    d[5, 0] = 0.0
+    d[20, 1] = 0.0
+    J = d[:, :, None] * np.eye(n)[None] * 1.1
+    got = product_log_singular_values(J)
+    for k in range(T):
+        alive = np.all(d[k:] != 0, axis=0).sum()
+        assert np.count_nonzero(np.isneginf(got[k])) == n - alive
+        np.testing.assert_allclose(got[k, :alive], (T - k) * np.log(1.1), atol=1e-12)
+
+
+def test_singular_w_stays_finite_where_not_structural():
+    # A rank-1 W (no zero rows or columns): the zero singular value is not structural, so it is
+    # reported as a very small finite number; the top one is exact; nothing is NaN or +inf.
+    u, v = np.array([1.0, 2.0, -1.0]), np.array([0.5, -1.0, 2.0])
+    W = np.outer(u, v) / 3 + np.diag([0.0, 0.0, 0.0])
+    J = np.broadcast_to(W, (25, 3, 3)).copy()
+    got = product_log_singular_values(J)
+    ref = explicit_log_sv(J)
+    assert_matches_svd(got, ref)
+    assert not np.isnan(got).any() and not np.isposinf(got).any()
+    # σ1 of W^k = |v·u/3|^(k-1) ||u|| ||v|| / 3 for a rank-one W
+    lam = v @ u / 3
+    k = np.arange(1, 26)
+    np.testing.assert_allclose(got[25 - k, 0], (k - 1) * np.log(abs(lam)) + np.log(np.linalg.norm(u) * np.linalg.norm(v) / 3), atol=1e-10)
+    assert (got[:24, 1:] < got[:24, :1] - 25).all()
+
+
+def test_zero_matrix_gives_all_minus_inf():
+    J = np.zeros((3, 2, 2))
+    got = product_log_singular_values(J)
+    assert np.isneginf(got[:3]).all()
+    np.testing.assert_array_equal(got[3], 0.0)
+
+
+# ---------------------------------------------------------------- far beyond float64
+
+def telescoping_stack(T, n, rates, noise, seed):
+    """J_t = O_t D_t O_{t-1}^T: the product J_T...J_{k+1} = O_T (D_T...D_{k+1}) O_k^T, so its
+    singular values are known exactly (|products of the diagonals|), yet every J_t mixes directions."""
+    rng = np.random.default_rng(seed)
+    O = ortho_group.rvs(n, size=T + 1, random_state=rng)
+    logd = rates[None, :] + noise * rng.standard_normal((T, n))
+    D = np.exp(logd) * rng.choice([-1.0, 1.0], size=(T, n))
+    J = np.einsum("tij,tj,tkj->tik", O[1:], D, O[:-1])
+    cum = np.vstack([np.cumsum(logd[::-1], axis=0)[::-1], np.zeros((1, n))])  # row k: sum_{t>k} log d_t
+    return J, -np.sort(-cum, axis=1)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_closed_form_over_thousands_of_steps(seed):
+    # Exact answers far outside float64 (from e^+2700 down to e^-4500): the top values come from the
+    # SVD, the rest from the graded LQ; for well-separated growth rates both are exact to round-off,
+    # for every singular value and every horizon, with no offset that grows with T.
+    n, T = 4, 3000
+    rates = np.array([0.9, 0.3, -0.2, -1.5])
+    J, exact = telescoping_stack(T, n, rates, noise=0.3, seed=seed)
+    got = product_log_singular_values(J)
+    assert np.isfinite(got).all()
+    assert exact[0, 0] > 2000 and exact[0, -1] < -4000
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-6)
+
+
+def test_clustered_small_values_keep_their_product():
+    # Two equal rates far below the top: individually ill-determined (any split is a singular-value
+    # perturbation of a near-degenerate pair), but their product (the volume) must be exact.
+    n, T = 3, 2000
+    J, exact = telescoping_stack(T, n, np.array([0.5, -0.7, -0.7]), noise=0.2, seed=4)
+    got = product_log_singular_values(J)
+    np.testing.assert_allclose(got[:, 0], exact[:, 0], atol=1e-6)
+    np.testing.assert_allclose(got[:, 1] + got[:, 2], exact[:, 1] + exact[:, 2], atol=1e-6)
+
+
+def test_rows_that_recover_after_underflow():
+    # Directions that shrink to 2^-3000 of the others and then come back: a scaling that let small
+    # rows underflow would lose them. Powers of two keep the Jacobians and their product exact:
+    # J_1..J_150 = diag(2^10, 2^-10), J_151..J_300 = diag(2^-10, 2^10); the whole product is I.
+    # (With rotated copies the rounding of each J_t, amplified by 2^3000, would make the true
+    # product of the stored matrices far from I, so the test would not be about the algorithm.)
+    T = 300
+    J = np.empty((T, 2, 2))
+    J[:150] = np.diag([2.0**10, 2.0**-10])
+    J[150:] = np.diag([2.0**-10, 2.0**10])
+    got = product_log_singular_values(J)
+    ln2 = np.log(2.0)
+    for k in range(T + 1):
+        spread = 10 * ln2 * ((T - k) if k >= 150 else (T - 150) - (150 - k))
+        np.testing.assert_allclose(got[k], [abs(spread), -abs(spread)], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(got[0], [0.0, 0.0], atol=1e-9)
+
+
+def test_finite_at_ten_thousand_steps_and_rates_converge():
+    n, T = 6, 10_000
+    J = gaussian_stack(T, n, sigma=2.0, seed=5)
+    got = product_log_singular_values(J)
+    assert np.isfinite(got).all()
+    assert (np.diff(got, axis=1) <= 0).all()
+    # growth over the whole horizon: from e^(+6000) down to e^(-9000) in exact log space
+    assert got[0, 0] > 2000 and got[0, -1] < -5000
+    np.testing.assert_allclose(lyapunov_exponents(J), got[0] / T, rtol=0, atol=1e-12)
+
+
+def newman_tolerance(n, T, n_sigma=5.0):
+    """Statistical tolerance for a T-step estimate of Newman's exponents.
+
+    For Gaussian matrices the QR increments log |r_kk| are independent across steps, with
+    r_kk^2 ~ (σ²/n) χ²_{n-k+1}, so the k-th growth rate is a mean of T i.i.d. terms of variance
+    ψ'((n-k+1)/2)/4. Add 5/T for the O(1) difference between a singular value and |diag R|.
+    """
+    k = np.arange(1, n + 1)
+    sd = 0.5 * np.sqrt(polygamma(1, (n - k + 1) / 2.0) / T)
+    return n_sigma * sd + 5.0 / T
+
+
+@pytest.mark.parametrize("n, sigma, seed", [(1, 1.0, 0), (4, 1.0, 1), (16, 1.0, 2), (4, 2.5, 3)])
+def test_newman_exponents_of_a_10000_step_gaussian_product(n, sigma, seed):
+    T = 10_000
+    J = gaussian_stack(T, n, sigma=sigma, seed=seed)
+    est = lyapunov_exponents(J)
+    mu = newman_exponents(n, sigma)
+    tol = newman_tolerance(n, T)
+    assert (np.abs(est - mu) < tol).all(), (est - mu, tol)
+    # the estimator is not trivially within tolerance of anything: a 10 % error in σ is detected
+    assert (np.abs(est - newman_exponents(n, 1.1 * sigma)) > tol).any()
+
+
+def test_newman_reference_values():
+    np.testing.assert_allclose(newman_exponents(1), [-(np.euler_gamma + np.log(2)) / 2], atol=1e-12)
+    np.testing.assert_allclose(newman_exponents(1), [-0.63518], atol=5e-6)
+    np.testing.assert_allclose(newman_exponents(4), [-0.1352, -0.3283, -0.6352, -1.3283], atol=5e-5)
+    np.testing.assert_allclose(newman_exponents(4, 2.0), newman_exponents(4) + np.log(2.0), atol=1e-14)
+    mu = newman_exponents(64)
+    assert (np.diff(mu) < 0).all() and mu[0] < 0
+    with pytest.raises(ValueError, match="sigma"):
+        newman_exponents(4, 0.0)
+    with pytest.raises(ValueError, match="at least 1"):
+        newman_exponents(0)
+
+
+# ---------------------------------------------------------------- consistency with BPTT
+
+def test_largest_singular_value_bounds_the_bptt_gradient():
+    rng = np.random.default_rng(9)
+    n, T = 10, 60
+    W = rnnviz.init_recurrent(n, "orthogonal", scale=1.2, seed=4)
+    xs = rng.normal(size=(T, 3))
+    U = rng.normal(size=(n, 3))
+    tr = forward(W, xs, U=U)
+    dL = np.zeros((T + 1, n))
+    dL[T] = rng.normal(size=n)
+    g = bptt(W, xs, tr, dL, U=U)
+    logsv = product_log_singular_values(step_jacobians(W, tr.a, "tanh"))
+    ratio = np.log(np.linalg.norm(g.h, axis=1) / np.linalg.norm(dL[T]))
+    assert (ratio <= logsv[:, 0] + 1e-10).all()
+    assert (ratio >= logsv[:, -1] - 1e-10).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(1, 5),
+    T=st.integers(1, 25),
+    scale=st.floats(0.1, 5.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_property_matches_explicit_svd(n, T, scale, seed):
+    J = gaussian_stack(T, n, sigma=scale, seed=seed)
+    assert_matches_svd(product_log_singular_values(J), explicit_log_sv(J))
+
+
+# ---------------------------------------------------------------- arguments
+
+@pytest.mark.parametrize(
+    "J, match",
+    [
+        (np.zeros((0, 2, 2)), "T = 0"),
+        (np.zeros((3, 2, 3)), "square"),
+        (np.zeros((2, 2)), "shape"),
+        (np.array([[[1.0, np.nan], [0.0, 1.0]]]), r"jacobians\[0\]"),
+        ("abc", "real numbers"),
+    ],
+)
+def test_bad_jacobians(J, match):
+    with pytest.raises(ValueError, match=match):
+        product_log_singular_values(J)
+    with pytest.raises(ValueError, match=match):
+        lyapunov_exponents(J)
+
+
+def test_cutoff_is_documented_and_sensible():
+    assert 1e-15 < SVD_CUTOFF < 1e-9
