@@ -8,16 +8,22 @@
 2. Spectral page (one sequence, n = 64, T = 2,000): forward + step Jacobians, GRU and LSTM (2n × 2n)
    against the plain RNN's forward + step_jacobians.
 Best of ``--repeat`` runs (the machine is shared; best-of is the least noisy statistic).
+``--blas-threads 1`` pins OpenBLAS to one thread: on a loaded machine multi-threaded BLAS makes
+these small products (64 × 96 by 96 × 32) many times slower for every cell alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+if "--blas-threads" in sys.argv:  # must be set before NumPy loads OpenBLAS
+    os.environ["OPENBLAS_NUM_THREADS"] = sys.argv[sys.argv.index("--blas-threads") + 1]
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,7 +43,9 @@ def best_of(fn, repeat: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--blas-threads", type=int, default=None, help="OPENBLAS_NUM_THREADS for this run")
     args = ap.parse_args()
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load {os.getloadavg()[0]:.1f}")
 
     # ---- 1. a training step of the lab
     n, T, B, m = 32, 100, 64, 8
