@@ -375,6 +375,38 @@ def init_gru(
     return GRUParams(W_ir, W_iz, W_in, W_hr, W_hz, W_hn, zeros, np.full(n, update_bias), zeros, zeros)
 
 
+def _from_torch(cell: str, gates: int, weight_ih, weight_hh, bias_ih, bias_hh):
+    """Split PyTorch's stacked ``weight_ih_l0`` (G·n, m), ``weight_hh_l0`` (G·n, n) and biases (G·n,)."""
+    hh = as_array(weight_hh, "weight_hh", ndim=2, finite=False)
+    if hh.shape[0] % gates or hh.shape[0] // gates != hh.shape[1]:
+        raise ValueError(
+            f"weight_hh has shape {hh.shape}; a one-layer {cell}'s weight_hh_l0 is ({gates}·n, n), "
+            f"its {gates} gates stacked."
+        )
+    n = hh.shape[1]
+    ih = as_array(weight_ih, "weight_ih", ndim=2, allow_empty=True, finite=False)
+    if ih.shape[0] != gates * n:
+        raise ValueError(f"weight_ih has shape {ih.shape}; it must be ({gates * n}, m) = ({gates}·n, m) for n = {n}.")
+    biases = []
+    for name, b in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+        b = np.zeros(gates * n) if b is None else as_array(b, name, ndim=1, finite=False)
+        if b.shape != (gates * n,):
+            raise ValueError(f"{name} has shape {b.shape}; it must be ({gates * n},) = ({gates}·n,).")
+        biases.append(np.split(b, gates))
+    return np.split(ih, gates), np.split(hh, gates), biases[0], biases[1]
+
+
+def gru_from_torch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> GRUParams:
+    """:class:`GRUParams` from a one-layer ``torch.nn.GRU``'s ``weight_ih_l0`` (3n, m), ``weight_hh_l0``
+    (3n, n), ``bias_ih_l0`` and ``bias_hh_l0`` (3n,) (as NumPy arrays; gates stacked r, z, n as in
+    PyTorch; ``None`` biases are zero). The redundant gate biases are summed (``b_r = b_ir + b_hr``);
+    the candidate keeps its two.
+    """
+    (W_ir, W_iz, W_in), (W_hr, W_hz, W_hn), (b_ir, b_iz, b_in), (b_hr, b_hz, b_hn) = _from_torch(
+        "GRU", 3, weight_ih, weight_hh, bias_ih, bias_hh)
+    return GRUParams(W_ir, W_iz, W_in, W_hr, W_hz, W_hn, b_ir + b_hr, b_iz + b_hz, b_in, b_hn)
+
+
 def gru_forward(params: GRUParams, xs, *, h0=None) -> GRUTrajectory:
     """Run the GRU over ``xs`` (T, m) or (T, B, m); ``h0`` (n,), (B, n) with a batch, or ``None`` (zeros).
 
@@ -649,6 +681,15 @@ def init_lstm(
     W_ii, W_if, W_ig, W_io = _input_weights(n, m, input_scale, seed, 4)
     zeros = np.zeros(n)
     return LSTMParams(W_ii, W_if, W_ig, W_io, W_hi, W_hf, W_hg, W_ho, zeros, np.full(n, forget_bias), zeros, zeros)
+
+
+def lstm_from_torch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> LSTMParams:
+    """:class:`LSTMParams` from a one-layer ``torch.nn.LSTM``'s ``weight_ih_l0`` (4n, m), ``weight_hh_l0``
+    (4n, n), ``bias_ih_l0`` and ``bias_hh_l0`` (4n,) (gates stacked i, f, g, o as in PyTorch; ``None``
+    biases are zero; the two biases of each gate are summed).
+    """
+    W_i, W_h, b_i, b_h = _from_torch("LSTM", 4, weight_ih, weight_hh, bias_ih, bias_hh)
+    return LSTMParams(*W_i, *W_h, *(a + b for a, b in zip(b_i, b_h)))
 
 
 def lstm_forward(params: LSTMParams, xs, *, h0=None, c0=None) -> LSTMTrajectory:

@@ -504,7 +504,8 @@ def test_bad_arguments_raise_clear_value_errors(case):
 def test_public_api_is_reexported():
     for name in ("init_gru", "gru_forward", "gru_step_jacobians", "gru_bptt", "GRUParams", "GRUTrajectory",
                  "GRUGradients", "init_lstm", "lstm_forward", "lstm_step_jacobians", "lstm_bptt",
-                 "LSTMParams", "LSTMTrajectory", "LSTMGradients", "GRU_PARAM_NAMES", "LSTM_PARAM_NAMES"):
+                 "LSTMParams", "LSTMTrajectory", "LSTMGradients", "GRU_PARAM_NAMES", "LSTM_PARAM_NAMES",
+                 "gru_from_torch", "lstm_from_torch"):
         assert name in rnnviz.__all__ and hasattr(rnnviz, name)
     assert isinstance(rnnviz.gru_forward(rnnviz.init_gru(2, 1), np.zeros((2, 1))), GRUTrajectory)
     assert isinstance(rnnviz.lstm_forward(rnnviz.init_lstm(2, 1), np.zeros((2, 1))), LSTMTrajectory)
@@ -553,3 +554,60 @@ def test_window_gives_the_jacobians_of_a_stretch_of_steps():
     for bad in ((10, None), (3, 3), (-1, 2), (2, 11)):
         with pytest.raises(ValueError):
             traj.window(*bad)
+
+
+# ============================================================================ PyTorch weights
+
+def test_gru_from_torch_follows_the_pytorch_documentation():
+    # torch.nn.GRU docs: r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+    # n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h, with
+    # weight_ih_l0 = [W_ir; W_iz; W_in], weight_hh_l0 = [W_hr; W_hz; W_hn], biases stacked alike.
+    n, m = 4, 3
+    rng = np.random.default_rng(21)
+    w_ih, w_hh = rng.standard_normal((3 * n, m)), rng.standard_normal((3 * n, n)) * 0.6
+    b_ih, b_hh = rng.standard_normal(3 * n), rng.standard_normal(3 * n)
+    p = rnnviz.gru_from_torch(w_ih, w_hh, b_ih, b_hh)
+    xs = rng.standard_normal((5, m))
+    h = np.zeros(n)
+    gi_all = xs @ w_ih.T + b_ih
+    for t in range(5):
+        gi, gh = gi_all[t], w_hh @ h + b_hh
+        r = expit(gi[:n] + gh[:n])
+        z = expit(gi[n:2 * n] + gh[n:2 * n])
+        cand = np.tanh(gi[2 * n:] + r * gh[2 * n:])
+        h = (1 - z) * cand + z * h
+    np.testing.assert_allclose(gru_forward(p, xs).h[-1], h, rtol=1e-13, atol=1e-14)
+    assert np.all(rnnviz.gru_from_torch(w_ih, w_hh).b_hn == 0.0)
+
+
+def test_lstm_from_torch_follows_the_pytorch_documentation():
+    n, m = 3, 2
+    rng = np.random.default_rng(22)
+    w_ih, w_hh = rng.standard_normal((4 * n, m)), rng.standard_normal((4 * n, n)) * 0.6
+    b_ih, b_hh = rng.standard_normal(4 * n), rng.standard_normal(4 * n)
+    q = rnnviz.lstm_from_torch(w_ih, w_hh, b_ih, b_hh)
+    xs = rng.standard_normal((5, m))
+    h, c = np.zeros(n), np.zeros(n)
+    for x in xs:
+        g_all = w_ih @ x + b_ih + w_hh @ h + b_hh  # gates stacked i, f, g, o
+        i, f, o = expit(g_all[:n]), expit(g_all[n:2 * n]), expit(g_all[3 * n:])
+        c = f * c + i * np.tanh(g_all[2 * n:3 * n])
+        h = o * np.tanh(c)
+    tr = lstm_forward(q, xs)
+    np.testing.assert_allclose(tr.h[-1], h, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(tr.c[-1], c, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: rnnviz.gru_from_torch(np.zeros((12, 2)), np.zeros((12, 3))), r"\(3·n, n\)"),
+        (lambda: rnnviz.gru_from_torch(np.zeros((9, 2)), np.zeros((12, 4))), r"weight_ih has shape \(9, 2\)"),
+        (lambda: rnnviz.gru_from_torch(np.zeros((12, 2)), np.zeros((12, 4)), np.zeros(11)), "bias_ih"),
+        (lambda: rnnviz.lstm_from_torch(np.zeros((12, 2)), np.zeros((12, 4))), r"\(4·n, n\)"),
+        (lambda: rnnviz.lstm_from_torch(np.zeros((16, 2)), np.zeros((16, 4)), None, np.zeros(4)), "bias_hh"),
+    ],
+)
+def test_from_torch_rejects_wrong_shapes(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
