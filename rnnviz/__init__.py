@@ -79,11 +79,13 @@ from .gated import (
     LSTMTrajectory,
     gru_bptt,
     gru_forward,
+    gru_from_torch,
     gru_step_jacobians,
     init_gru,
     init_lstm,
     lstm_bptt,
     lstm_forward,
+    lstm_from_torch,
     lstm_step_jacobians,
 )
 
@@ -159,10 +161,12 @@ __all__ = [
     "LSTMTrajectory",
     "gru_bptt",
     "gru_forward",
+    "gru_from_torch",
     "gru_step_jacobians",
     "init_gru",
     "init_lstm",
     "lstm_bptt",
     "lstm_forward",
+    "lstm_from_torch",
     "lstm_step_jacobians",
 ]
