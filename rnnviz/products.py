@@ -141,8 +141,8 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, *, all_rows: bool 
     as (1, n) when ``all_rows`` is False.
 
     State after step k (product ``P_{k-1}^T = Q R``): ``Q`` kept as LAPACK Householder reflectors
-    (``hh``, ``tau``: applying them costs less than forming Q); ``R = diag(exp(L) / nrm) Rr`` with
-    ``nrm`` the row norms of ``Rr`` and ``L`` the log row norms of ``R``.
+    (``hh``, ``tau``: applying them costs less than forming Q); ``R = diag(exp(Lc)) Rr`` with
+    ``nrm`` the row norms of ``Rr`` and ``L = Lc + log(nrm)`` the log row norms of ``R``.
     """
     out = np.empty((T + 1 if all_rows else 1, n))
     if all_rows:
@@ -155,7 +155,9 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, *, all_rows: bool 
     Rr = np.eye(n, order="F")
     nrm = np.ones(n)
     L = np.zeros(n)
-    chunk = max(1, min(T, _CHUNK_BYTES // (8 * n * n))) if all_rows else 1
+    Lc = np.zeros(n)
+    # small chunks, so that the number of rows going into each SVD follows the spread closely
+    chunk = max(1, min(T, 256, _CHUNK_BYTES // (8 * n * n))) if all_rows else 1
     buf_S = np.empty((chunk, n, n))
     buf_L = np.empty((chunk, n))
     buf_nrm = np.empty((chunk, n))
@@ -174,24 +176,31 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, *, all_rows: bool 
             # R_{k-1} = r_k R_k, row i = sum_{j>=i} r_ij (e^{L_j}/nrm_j) Rr_j. Factor out
             # shift_i = max_{j>=i} L_j so every factor is <= 1 (trmm reads only the upper triangle
             # of hh, where j >= i); if a row comes out tiny, redo the step in the log domain.
-            shift = np.maximum.accumulate(L[::-1])[::-1]
-            shift[~np.isfinite(shift)] = 0.0
-            D = np.subtract(L[None, :], shift[:, None], order="F")
-            np.minimum(D, 0.0, out=D)
-            np.exp(D, out=D)
-            D *= hh
-            D /= nrm[None, :]
+            # R_{k-1} = r_k R_k: row i = sum_{j>=i} r_ij e^{Lc_j} Rr_j (rows of Rr have norms nrm,
+            # R's rows have log norms L = Lc + log nrm). Factor e^{s_i} out of row i with
+            # s_i >= L_j for all j >= i, so every term has norm <= |r_ij|: no overflow, and
+            # trmm reads only the upper triangle of hh (j >= i); what lies below may be inf.
+            Lmax = L.max()
+            if Lmax - L.min() < 600.0:  # (false with -inf rows) one column scaling does it
+                s = np.full(n, Lmax)
+                D = hh * np.exp(Lc - Lmax)[None, :]
+            else:
+                s = np.maximum.accumulate(L[::-1])[::-1]
+                s[~np.isfinite(s)] = 0.0
+                D = np.subtract(Lc[None, :], s[:, None], order="F")
+                np.exp(D, out=D)
+                D *= hh
             Rn = trmm(1.0, D, Rr)
             new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
-            bad = ~(new_nrm > 1e-200)
-            if bad.any():
+            if not new_nrm.min() > 1e-200:
+                # a row came out tiny or zero: exact zero rows are fine as they are; anything
+                # else is redone in the log domain, where nothing can underflow
                 r = np.triu(hh)
-                # rows that are exactly zero (every contribution is an exact zero) are fine as they are
                 exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
-                if (bad & ~exact_zero).any():
-                    Rn, new_nrm, shift = _exact_update(r, L, Rr, nrm)
-            Rr, nrm = Rn, new_nrm
-            L = shift + np.log(nrm)
+                if (~(new_nrm > 1e-200) & ~exact_zero).any():
+                    Rn, new_nrm, s = _exact_update(r, L, Rr, nrm)
+            Rr, nrm, Lc = Rn, new_nrm, s
+            L = Lc + np.log(nrm)
             nrm[nrm == 0] = 1.0
             if all_rows or k == 1:
                 buf_S[filled] = Rr
@@ -232,7 +241,11 @@ def _exact_update(r, L, Rr, nrm):
 def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
     """Rows of the result from a chunk of graded triangles ``R = diag(exp(L) / nrm) S``.
 
-    One batched SVD of the leading rows, one batched LQ of all unit rows, then :func:`_combine`.
+    Rows are sorted largest first and made unit. Where the rows have spread apart (``keep < n``),
+    one batched LQ of the unit rows ``L̃ Q̃`` gives the graded estimates (its diagonal) and, in its
+    leading ``keep × keep`` block, a small triangle with the same leading singular values for the
+    SVD. Without spread, the SVD takes the scaled rows directly and the LQ is done only for rows
+    that have values below the cutoff.
     """
     count, n = L.shape
     Lmax = L.max(axis=1)
@@ -244,18 +257,25 @@ def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
     flat = (order + (np.arange(count) * n)[:, None]).ravel()
     unit = S_stack.reshape(count * n, n)[flat].reshape(count, n, n)
     unit /= np.take_along_axis(nrm, order, axis=1)[:, :, None]
+    est_log = np.full((count, n), -np.inf)
     with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
         # rows within 1e-40 of the largest go into the SVD (padded to the chunk's widest)
         keep = int(max(1, (rel >= _LOG_DROP).sum(axis=1).max()))
-        sv = np.linalg.svd(unit[:, :keep] * np.exp(rel[:, :keep])[:, :, None], compute_uv=False)
+        if keep < n:
+            h, _ = np.linalg.qr(unit.transpose(0, 2, 1), mode="raw")  # lower triangle of h: L̃
+            est_log = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + rel + shift[:, None]
+            small = np.tril(h[:, :keep, :keep]) * np.exp(rel[:, :keep])[:, :, None]
+            sv = np.linalg.svd(small, compute_uv=False)
+        else:
+            sv = np.linalg.svd(unit * np.exp(rel)[:, :, None], compute_uv=False)
         svd_log = np.log(sv) + shift[:, None]
         svd_log[~ok] = -np.inf
-        # graded LQ estimates, only for the rows that need them
-        est_log = np.full((count, n), -np.inf)
-        need = ok & (svd_log[:, -1] < svd_log[:, 0] + _LOG_CUTOFF) if keep == n else ok
-        if need.any():
-            lq = np.linalg.qr(unit[need].transpose(0, 2, 1), mode="r")
-            est_log[need] = np.log(np.abs(np.diagonal(lq, axis1=1, axis2=2))) + rel[need] + shift[need, None]
+        if keep == n:
+            need = ok & (svd_log[:, -1] < svd_log[:, 0] + _LOG_CUTOFF)
+            if need.any():
+                h, _ = np.linalg.qr(unit[need].transpose(0, 2, 1), mode="raw")
+                est_log[need] = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + rel[need] + shift[need, None]
+    est_log[~ok] = -np.inf
     return _combine(svd_log, est_log, zeros)
 
 
