@@ -111,24 +111,29 @@ def tensor_spec(nW: float, nU: float, nb: float, c: float, seed: int, poison: st
 
 
 @cached
+def scales_table(nW: float, nU: float, nb: float, c: float, seed: int):
+    return charts.scales_display_frame(tensor_outcomes(nW, nU, nb, c, seed, "none", 0)[1]).set_index("convention")
+
+
+@cached
 def cliff_specs(w0: float, b0: float, lr: float, c: float, iterations: int) -> tuple[dict, dict]:
     free, held = paths(w0, b0, lr, c, iterations)
     runs = {RUN_FREE: free, RUN_HELD: held}
-    return (charts.cliff_surface_spec(surface(), runs, wall=wall_line()),
-            charts.descent_spec(runs, width=700))
+    return (charts.cliff_surface_spec(surface(), runs, wall=wall_line(), width=560, height=400),
+            charts.descent_spec(runs, width=420))
 
 
 @cached
 def cross_section_spec(w: float) -> dict:
     b, loss, slope, b_star = cross_section(w)
-    return charts.cliff_slice_spec(b, loss, slope, wall_b=b_star)
+    return charts.cliff_slice_spec(b, loss, slope, wall_b=b_star, width=420)
 
 
 # ----------------------------------------------------------------------------- 1. geometry
 
 st.header("1 · One gradient, clipped two ways")
 with guard("One gradient, clipped two ways"):
-    controls, picture, words = st.columns([1, 1.5, 1.2], gap="medium")
+    controls, picture, words = st.columns([1, 1.55, 1.25], gap="medium")
     with controls:
         gx = widgets.slider("gradient component 1", key="gx", min_value=-10.0, max_value=10.0, value=6.0,
                             step=0.1, help="∂L/∂θ₁ of a two-parameter model.")
@@ -142,8 +147,8 @@ with guard("One gradient, clipped two ways"):
     with picture:
         st.vega_lite_chart(geometry_spec(gx, gy, c, v), width="content")
     with words:
-        st.latex(r"\text{by norm:}\quad g \leftarrow \min\!\Big(1, \frac{c}{\lVert g\rVert_2 + 10^{-6}}\Big)\, g")
-        st.latex(r"\text{by value:}\quad g_i \leftarrow \min(\max(g_i, -v),\ v)")
+        st.latex(r"\text{norm: } g \leftarrow \min\!\big(1, \tfrac{c}{\lVert g\rVert_2 + 10^{-6}}\big)\, g")
+        st.latex(r"\text{value: } g_i \leftarrow \min(\max(g_i, -v), v)")
         m1, m2 = st.columns(2)
         m1.metric("‖g‖₂", f"{norm:.3g}")
         m2.metric("‖clipped by value‖₂", f"{float(np.hypot(*by_value)):.3g}")
@@ -151,9 +156,9 @@ with guard("One gradient, clipped two ways"):
         m2.metric("angle, by value", fmt_angle(a_value), help="Angle between g and its value-clipped version.")
         st.caption(
             "**Notice:** the blue diamond always lies on the line through g — clipping by norm only "
-            "shortens the step. The vermillion square is pulled into a corner of the box: clipping by "
-            "value turns the step towards the diagonal, up to 45° here (drag g along an axis and the "
-            "turn vanishes; drag it near the diagonal and the turn is largest at moderate angles)."
+            "shortens the step. The vermillion square is cut back into the box: clipping by "
+            "value turns the step towards a diagonal. Drag g onto an axis or a diagonal and the turn "
+            "vanishes; in between it can approach 45° (in n dimensions, far more)."
         )
 
 # ----------------------------------------------------------------------------- 2. several tensors
@@ -191,21 +196,14 @@ with guard("Several tensors"):
         r"\qquad\qquad"
         r"\text{per tensor (Keras clipnorm): } g_i \leftarrow \frac{c}{\max(\lVert g_i\rVert_2,\ c)}\, g_i"
     )
-    st.dataframe(
-        charts.scales_frame(outcomes), hide_index=True, width="stretch",
-        column_config={k: st.column_config.NumberColumn(format="%.4g") for k in
-                       ("factor on dW", "factor on dU", "factor on db", "‖g‖₂ before", "‖g‖₂ after",
-                        "angle to g (°)")},
-    )
-    st.caption("Factor = the number each tensor was multiplied by (empty for value clipping, which cuts "
-               "entries instead). PyTorch's factor is c/(‖g‖ + 10⁻⁶), a hair below TensorFlow's c/‖g‖.")
+    st.table(scales_table(float(nW), float(nU), float(nb), float(tc), int(seed)))
+    st.caption("Factor = the number each tensor was multiplied by (value clipping has none: it cuts entries). "
+               "PyTorch's factor is c/(‖g‖ + 10⁻⁶), a hair below TensorFlow's c/‖g‖.")
 
 # ----------------------------------------------------------------------------- 3. the table
 
 st.header("3 · What each framework computes")
-st.dataframe(charts.convention_table_frame(), hide_index=True, width="stretch",
-             column_config={"API": st.column_config.TextColumn(width="medium"),
-                            "inf / NaN entry": st.column_config.TextColumn(width="large")})
+st.markdown(charts.convention_table_markdown())
 st.caption(
     "Every row is implemented in `rnnviz.clipping` and tested against these definitions. The trap: Keras "
     "`clipnorm` sounds like PyTorch's `clip_grad_norm_` but clips **per variable**; `global_clipnorm` is "
@@ -250,45 +248,51 @@ st.markdown(
 st.latex(r"h_t = \sigma(w\,h_{t-1} + b),\quad h_0 = \sigma(0.5),\quad E = (h_{50} - 0.7)^2"
          r"\qquad\text{wall: } b^*(w) = 0.5 - w\,\sigma(0.5)")
 with guard("The cliff"):
-    controls, surf_col, side_col = st.columns([1, 2.2, 1.6], gap="medium")
+    controls, surf_col = st.columns([1, 2.7], gap="medium")
     with controls:
-        w0 = widgets.slider("start w", key="w0", min_value=3.6, max_value=6.4, value=5.0, step=0.05)
-        b0 = widgets.slider("start b", key="b0", min_value=-3.2, max_value=-1.6, value=-2.9, step=0.05)
+        w0 = widgets.slider("start w", key="w0", min_value=3.6, max_value=6.4, value=5.0, step=0.05,
+                            help="Recurrent weight where both descents start.")
+        b0 = widgets.slider("start b", key="b0", min_value=-3.2, max_value=-1.6, value=-2.9, step=0.05,
+                            help="Bias where both descents start.")
         lr = widgets.slider("learning rate η", key="lr", min_value=0.05, max_value=2.0, value=0.5, step=0.05)
         mc = widgets.slider("clipping threshold c", key="mc", min_value=0.1, max_value=5.0, value=1.0, step=0.1,
                             help="Clipping by norm, as PyTorch's clip_grad_norm_: no step is longer than η·c.")
         iters = widgets.slider("iterations", key="it", min_value=10, max_value=300, value=100, step=10)
-        st.latex(r"\theta \leftarrow \theta - \eta\,\min\!\Big(1, \tfrac{c}{\lVert\nabla E\rVert}\Big)\nabla E")
+        st.latex(r"\theta \leftarrow \theta - \eta\,\min\!\big(1, \tfrac{c}{\lVert\nabla E\rVert}\big)\,\nabla E")
     free, held = paths(float(w0), float(b0), float(lr), float(mc), int(iters))
     runs = {RUN_FREE: free, RUN_HELD: held}
     surface_spec, descent_spec = cliff_specs(float(w0), float(b0), float(lr), float(mc), int(iters))
     with surf_col:
         st.vega_lite_chart(surface_spec, width="content")
         st.caption(
-            "**Notice:** both runs start at the same point and walk towards the wall (dashed). Where the "
-            "unclipped run touches it, one gradient of norm in the tens or hundreds throws it far away "
-            "(ringed), usually onto a flat plateau where the gradient is ~0 and learning stops. The clipped "
-            "run takes the same direction but a bounded step, and stays in the valley next to the wall."
+            "**Notice:** both runs start at the same point and walk towards the wall (dashed white line: "
+            "b*(w), drawn where x₀ is the watershed, w > 4.26). "
+            "Where the unclipped run touches it, one gradient of norm in the tens or more throws it far "
+            "away (ringed; hover for the numbers), usually onto a flat plateau where the gradient is ~0 "
+            "and learning stops. The clipped run takes the same direction but a step of at most η·c, and "
+            "stays in the valley next to the wall."
         )
-    with side_col:
-        b_sec, loss_sec, slope_sec, b_star = cross_section(float(w0))
-        st.vega_lite_chart(cross_section_spec(float(w0)), width="content")
-        st.caption(f"**Notice:** at w = {w0:g} the loss drops by a cliff at b* = {b_star:.4f} (dashed), "
-                   f"where |∂E/∂b| peaks at {np.max(np.abs(slope_sec)):.3g} on this grid — and keeps growing "
-                   "the closer you sample. Away from the wall the slope is below 1.")
     k = free.biggest_step
     a, b_, c_, d = st.columns(4)
     if k is not None:
-        a.metric("largest unclipped gradient", f"{free.grad_norm[k]:.3g}", help=f"at iteration {k}")
-        b_.metric("its step length", f"{free.step_length[k]:.3g}",
-                  help="η·‖∇E‖: how far the parameters were thrown.")
+        a.metric("largest unclipped gradient ‖∇E‖", f"{free.grad_norm[k]:.3g}", help=f"at iteration {k}")
+        b_.metric("its step length η‖∇E‖", f"{free.step_length[k]:.3g}",
+                  help="How far that one step moved (w, b). With clipping no step exceeds η·c.")
     c_.metric("final loss, unclipped", f"{free.loss[-1]:.3g}" if math.isfinite(free.loss[-1]) else "not finite")
     d.metric("final loss, clipped", f"{held.loss[-1]:.3g}" if math.isfinite(held.loss[-1]) else "not finite")
     for label, p in runs.items():
         if p.stopped_at is not None:
             st.warning(f"Run *{label}* left the range |w|, |b| ≤ 50 at iteration {p.stopped_at} and was "
                        "stopped there.", icon=":material/warning:")
-    st.vega_lite_chart(descent_spec, width="content")
-    st.caption("**Notice:** the unclipped loss jumps at the iteration where the step length spikes, then "
-               "stays flat (the plateau has no gradient to climb back with). With clipping every step is at "
-               "most η·c long, so the run cannot be thrown.")
+    left, right = st.columns(2, gap="medium")
+    with left:
+        b_sec, loss_sec, slope_sec, b_star = cross_section(float(w0))
+        st.vega_lite_chart(cross_section_spec(float(w0)), width="content")
+        st.caption(f"**Notice:** at w = {w0:g} the loss drops by a cliff at b* = {b_star:.4f} (dashed), "
+                   f"where |∂E/∂b| reaches {np.max(np.abs(slope_sec)):.3g} on this grid — and keeps growing "
+                   "the closer you sample. Away from the wall the slope is below 1.")
+    with right:
+        st.vega_lite_chart(descent_spec, width="content")
+        st.caption("**Notice:** the unclipped loss jumps at the iteration where its step length spikes, then "
+                   "stays flat: the plateau has no gradient to climb back with. With clipping every step is "
+                   "at most η·c long, so the run cannot be thrown.")

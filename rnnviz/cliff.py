@@ -44,8 +44,12 @@ def cliff_wall_b(w: float = 5.0, *, x0: float = CLIFF_X0) -> float:
 
 
 def cliff_wall_min_w(*, x0: float = CLIFF_X0) -> float:
-    """The smallest w with a wall: ``1 / sigmoid'(x0)`` (≈ 4.26). Above it x0 is an *unstable*
-    fixed point at b = b*(w), so the states on either side of b* run to different attractors."""
+    """The smallest w for which b*(w) is the watershed: ``1 / sigmoid'(x0)`` (≈ 4.26).
+
+    Above it x0 is an *unstable* fixed point at b = b*(w), so states started on either side of
+    b* run to different attractors: the wall lies exactly on b*(w). Below it x0 is a stable fixed
+    point there, and the (softer) transition between the attractors lies elsewhere, at a fold.
+    """
     x0 = check_float(x0, "x0")
     s = expit(x0)
     return float(1.0 / (s * (1.0 - s)))

@@ -17,6 +17,8 @@ import pandas as pd
 
 from ..clipping import CLIPPING_CONVENTIONS, TENSOR_NAMES, ClipOutcome, get_convention
 from ..cliff import CliffSurface, DescentPath
+from altair.utils.data import to_values
+
 from .common import EXPLODE_COLOR, NEUTRAL_COLOR, VANISH_COLOR, log_safe
 
 ORIGINAL_COLOR = "#111418"
@@ -72,7 +74,11 @@ def _spec(kind: str, structure: tuple, frames: dict[str, pd.DataFrame]) -> dict:
 
 
 def _chart(kind: str, structure: tuple, frames: dict[str, pd.DataFrame]):
-    return _with_frames(_BUILDERS[kind](*structure), frames)
+    """The Altair chart itself (slow path, for notebooks and tests): frames inlined as sanitised records,
+    so ``st.altair_chart`` and ``chart.save`` work on it too."""
+    chart = _BUILDERS[kind](*structure)
+    chart.datasets = {name: to_values(df)["values"] for name, df in frames.items()}
+    return chart
 
 
 def convention_label(key: str) -> str:
@@ -92,6 +98,14 @@ def convention_table_frame() -> pd.DataFrame:
          "inf / NaN entry": c.nonfinite, "returns": c.returns}
         for c in CLIPPING_CONVENTIONS
     ])
+
+
+def convention_table_markdown() -> str:
+    """The framework table as a Markdown table (wraps long cells, keeps API names as code)."""
+    head = "| framework | API | norm | coefficient | an inf / NaN entry |\n|---|---|---|---|---|\n"
+    rows = [f"| {c.framework} | `{c.api}` | {c.norm} | {c.coefficient} | {c.nonfinite} |"
+            for c in CLIPPING_CONVENTIONS]
+    return head + "\n".join(r.replace("||", "‖") for r in rows)
 
 
 # --------------------------------------------------------------------------- 2-D geometry
@@ -114,7 +128,12 @@ def geometry_frames(g, norm_clipped, value_clipped, max_norm: float, clip_value:
 
 
 #: Half-widths the 2-D picture snaps to, so the axes stay put while a slider is dragged.
-GEOMETRY_REACHES = (1.5, 3.0, 6.0, 12.0)
+GEOMETRY_REACHES = (1.0, 2.0, 4.0, 8.0, 12.0)
+
+#: Sizes are those of the plotting area; axes, legends and titles are added around it
+#: (Streamlit would otherwise squeeze everything into width × height).
+PAD = alt.AutoSizeParams(type="pad", contains="padding")
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 def geometry_reach(g, max_norm: float, clip_value: float) -> float:
@@ -127,7 +146,7 @@ def _geometry_layers(reach: float, size: int):
     xs = alt.Scale(domain=[-reach, reach], nice=False, zero=False)
     ys = alt.Scale(domain=[-reach, reach], nice=False, zero=False)
     names = ["original g", "clipped by norm", "clipped by value"]
-    colour = alt.Color("what:N", title=None, legend=alt.Legend(orient="top"),
+    colour = alt.Color("what:N", title=None, legend=alt.Legend(orient="bottom", columns=3, labelLimit=150),
                        scale=alt.Scale(domain=names, range=[ORIGINAL_COLOR, NORM_COLOR, VALUE_COLOR]))
     circle = alt.Chart(_src("circle")).mark_line(strokeDash=[6, 4], color=NORM_COLOR, clip=True).encode(
         x=alt.X("x:Q", scale=xs, title="∂L/∂θ₁ (gradient component 1)"),
@@ -144,7 +163,7 @@ def _geometry_layers(reach: float, size: int):
         x=alt.X("x:Q", scale=xs), y=alt.Y("y:Q", scale=ys), color=colour, tooltip=tips,
         shape=alt.Shape("what:N", legend=None, scale=alt.Scale(domain=names,
                                                                 range=["circle", "diamond", "square"])))
-    return (circle + box + shafts + heads).properties(width=size, height=size,
+    return (circle + box + shafts + heads).properties(width=size, height=size, autosize=PAD,
                                                        title="One gradient, clipped two ways")
 
 
@@ -154,14 +173,14 @@ def _geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_n
 
 
 def geometry_chart(g, norm_clipped, value_clipped, *, max_norm: float, clip_value: float,
-                   angle_norm: float, angle_value: float, size: int = 380) -> alt.LayerChart:
+                   angle_norm: float, angle_value: float, size: int = 340) -> alt.LayerChart:
     """The gradient, the norm-clipping circle and value-clipping box, and both clipped vectors."""
     return _chart(*_geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm,
                                   angle_value, size))
 
 
 def geometry_spec(g, norm_clipped, value_clipped, *, max_norm: float, clip_value: float,
-                  angle_norm: float, angle_value: float, size: int = 380) -> dict:
+                  angle_norm: float, angle_value: float, size: int = 340) -> dict:
     """:func:`geometry_chart` as a Vega-Lite spec, in about a millisecond."""
     return _spec(*_geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm,
                                  angle_value, size))
@@ -202,7 +221,7 @@ def _composition_layers(order: tuple[str, ...]):
     )
     text = alt.Chart(_src("angles")).mark_text(align="left", baseline="middle", fontSize=13).encode(
         x="at:Q", y=y, text="label:N")
-    return (bars + text).properties(height=34 * len(order) + 40,
+    return (bars + text).properties(height=30 * len(order), autosize=FIT_X,
                                     title="Same direction = same split between dW, dU, db")
 
 
@@ -241,6 +260,25 @@ def scales_frame(outcomes: list[ClipOutcome]) -> pd.DataFrame:
         row["‖g‖₂ after"] = out.global_norm_after
         row["angle to g (°)"] = out.angle_deg
         row["non-finite entries after"] = out.nonfinite_after
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _num(x: float, fmt: str = ".4g") -> str:
+    return format(x, fmt) if math.isfinite(x) else ("NaN" if math.isnan(x) else ("∞" if x > 0 else "−∞"))
+
+
+def scales_display_frame(outcomes: list[ClipOutcome]) -> pd.DataFrame:
+    """:func:`scales_frame` as readable text: factors, norms, the angle in degrees, dashes where undefined."""
+    rows = []
+    for out in outcomes:
+        by_norm = get_convention(out.convention).by_norm
+        row = {"convention": convention_label(out.convention)}
+        for name, f in zip(TENSOR_NAMES, out.scales):
+            row[f"factor on d{name}"] = _num(float(f)) if by_norm else "— (cuts entries)"
+        row["‖g‖₂ before"] = _num(out.global_norm_before)
+        row["‖g‖₂ after"] = _num(out.global_norm_after)
+        row["angle to g"] = f"{out.angle_deg:.2f}°" if math.isfinite(out.angle_deg) else "undefined"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -293,7 +331,8 @@ def _nonfinite_layers(order: tuple[str, ...]):
                         scale=alt.Scale(domain=list(NONFINITE_STATES), range=list(_STATE_COLORS)),
                         legend=alt.Legend(orient="bottom", columns=3)))
     text = base.mark_text(fontSize=13, color="#111418").encode(text="label:N")
-    return (cells + text).properties(height=36 * len(order), width=420, title="One bad entry, every convention")
+    return (cells + text).properties(height=34 * len(order), width=390, autosize=PAD,
+                                     title="One bad entry, every convention")
 
 
 def _nonfinite_args(grads, outcomes):
@@ -339,12 +378,14 @@ def jump_frame(path: DescentPath, w_dom, b_dom) -> pd.DataFrame:
     """Where the longest step of ``path`` took off, and a label saying where it landed (may be empty)."""
     k = path.biggest_step
     if k is None or len(path.w) <= k + 1:
-        return pd.DataFrame({"w": [], "b": [], "label": []})
+        return pd.DataFrame({"w": [], "b": [], "label": [], "detail": []})
     land_w, land_b = float(path.w[k + 1]), float(path.b[k + 1])
     inside = w_dom[0] <= land_w <= w_dom[1] and b_dom[0] <= land_b <= b_dom[1]
     where = "to" if inside else "off the map to"
     return pd.DataFrame({"w": [float(path.w[k])], "b": [float(path.b[k])],
-                         "label": [f"step {k}: thrown {where} (w, b) = ({land_w:.3g}, {land_b:.3g})"]})
+                         "label": [f"thrown {where} ({land_w:.3g}, {land_b:.3g})"],
+                         "detail": [f"iteration {k}: ‖∇E‖ = {path.grad_norm[k]:.3g}, "
+                                    f"step {path.step_length[k]:.3g} long"]})
 
 
 def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half_cell: tuple[float, float],
@@ -355,8 +396,8 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
     heat = alt.Chart(_src("surface")).transform_calculate(
         w_lo=f"datum.w - {hw!r}", w_hi=f"datum.w + {hw!r}", b_lo=f"datum.b - {hb!r}", b_hi=f"datum.b + {hb!r}",
     ).mark_rect().encode(
-        x=alt.X("w_lo:Q", scale=xs, title="recurrent weight w"), x2="w_hi:Q",
-        y=alt.Y("b_lo:Q", scale=ys, title="bias b"), y2="b_hi:Q",
+        x=alt.X("w_lo:Q", scale=xs, title="recurrent weight w", axis=alt.Axis(grid=False)), x2="w_hi:Q",
+        y=alt.Y("b_lo:Q", scale=ys, title="bias b", axis=alt.Axis(grid=False)), y2="b_hi:Q",
         color=alt.Color("loss:Q", title="loss E", scale=alt.Scale(scheme="viridis", domain=[0, 0.45], clamp=True),
                         legend=alt.Legend(orient="right", gradientLength=200)),
         tooltip=[alt.Tooltip("w:Q", format=".3f"), alt.Tooltip("b:Q", format=".3f"),
@@ -375,15 +416,21 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
     lines = alt.Chart(_src("paths")).mark_line(strokeWidth=2.5, clip=True).encode(
         x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), color=colour, order="k:Q", detail="run:N")
     dots = alt.Chart(_src("paths")).mark_point(filled=True, size=28, clip=True, opacity=1).encode(
-        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), color=colour, tooltip=tips)
+        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), color=colour.legend(None), tooltip=tips)
     ring = alt.Chart(_src("jump")).mark_point(shape="circle", size=500, strokeWidth=3, color=UNCLIPPED_COLOR,
                                               filled=False, clip=True).encode(
-        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), tooltip=[alt.Tooltip("label:N", title="")])
-    note = alt.Chart(_src("jump")).mark_text(align="left", dx=16, dy=-14, fontSize=13, fontWeight="bold",
-                                             color="white", clip=True).encode(
+        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys),
+        tooltip=[alt.Tooltip("label:N", title="unclipped step"), alt.Tooltip("detail:N", title="at")])
+    # Dark text on a white halo: readable on both ends of the viridis scale.
+    halo = alt.Chart(_src("jump")).mark_text(align="left", dx=18, dy=-16, fontSize=14, fontWeight="bold",
+                                             stroke="white", strokeWidth=4, strokeOpacity=0.9, clip=True).encode(
         x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), text="label:N")
-    return alt.layer(heat, wall_line, lines, dots, ring, note).properties(
-        width=width, height=height, title="The cliff: loss E(w, b) after 50 steps, and two descents")
+    note = alt.Chart(_src("jump")).mark_text(align="left", dx=18, dy=-16, fontSize=14, fontWeight="bold",
+                                             color="#111418", clip=True).encode(
+        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), text="label:N")
+    return alt.layer(heat, wall_line, lines, dots, ring, halo, note).properties(
+        width=width, height=height, autosize=PAD,
+        title="The cliff: loss E(w, b) after 50 steps, and two descents")
 
 
 def _surface_args(surface, paths, wall, width, height):
@@ -432,7 +479,7 @@ def _slice_layers(b_dom: tuple[float, float], width: int):
         x=alt.X("b:Q", scale=xs, title="bias b (w fixed at the start w)"),
         y=alt.Y("plotted:Q", title="|∂E/∂b| (log scale)", scale=alt.Scale(type="log")), tooltip=tips)
     return alt.vconcat((rule + top).properties(width=width, height=150, title="Cross-section through the start"),
-                       (rule + bottom).properties(width=width, height=170))
+                       (rule + bottom).properties(width=width, height=170)).properties(autosize=PAD)
 
 
 def _slice_args(b, loss, dE_db, wall_b, width):
@@ -463,7 +510,7 @@ def _descent_layers(runs: tuple[str, ...], width: int):
         y=alt.Y("plotted:Q", title="step length ‖Δθ‖ (log)", scale=alt.Scale(type="log")),
         color=colour, tooltip=tips)
     return alt.vconcat(loss.properties(width=width, height=150, title="Loss and step length per iteration"),
-                       step.properties(width=width, height=170))
+                       step.properties(width=width, height=170)).properties(autosize=PAD)
 
 
 def _descent_args(paths, width):
