@@ -123,7 +123,7 @@ if tr is not None:
                   help="How far back the gradient reaches before falling below 1e-8 of its start.")
     else:
         est = f"≈ {math.log(1e-8) / lam:,.0f} steps at this rate" if lam < 0 else "the gradient never fades"
-        m2.metric("Memory horizon", "never (within T)", delta=est, delta_color="off", delta_arrow="off",
+        m2.metric("Memory horizon", "never", delta=f"within T; {est}", delta_color="off", delta_arrow="off",
                   help="The gradient stays above 1e-8 of its start all the way back to step 0.")
     m3.metric("Mean log factor λ", "−∞" if lam == -math.inf else f"{lam:+.4f}", delta=verdict,
               delta_color="off", delta_arrow="off" if lam == 0 else ("up" if lam > 0 else "down"),
@@ -133,7 +133,7 @@ if tr is not None:
         m4.metric("float32 product", "stays finite", help="The naive running product never left float32's range.")
     else:
         word = "inf" if brk.kind == "overflow" else "0"
-        m4.metric("float32 product", f"{word} after {brk.distance} steps", delta=f"at k = {brk.step}",
+        m4.metric("float32 product", f"{word} after {brk.distance}", delta=f"steps back, at k = {brk.step}",
                   delta_color="off", delta_arrow="off",
                   help="Multiplying the factors one by one in float32, as a GPU would, from step T back.")
 
@@ -171,7 +171,7 @@ if tr is not None:
                    "of the dashed 1 most steps sit on decides the fate of the product."
                    + (" Showing 1,500 of the steps." if tr.T > 1500 else ""))
     with right:
-        st.latex(r"\frac{\partial h_T}{\partial h_k} = \prod_{t=k+1}^{T} w\,f'(a_t),\qquad"
+        st.latex(r"\frac{\partial h_T}{\partial h_k} = \prod_{t=k+1}^{T} w\,f'(a_t),\qquad "
                  r"c_{\min}^{\,T-k} \le \left|\frac{\partial h_T}{\partial h_k}\right| \le c_{\max}^{\,T-k}")
         st.vega_lite_chart(specs[1], width="stretch")
         st.caption("Notice: on a log axis an exponential is a straight line, squeezed between the "
@@ -204,7 +204,8 @@ left, right = st.columns([2, 1])
 with left:
     st.vega_lite_chart(powers_spec(), width="stretch")
 with right:
-    st.latex(r"r^k = e^{k\log r},\qquad r^k < 10^{-8} \iff k > \frac{8\ln 10}{-\ln r}")
+    st.latex(r"r^k = e^{k \ln r}")
+    st.latex(r"r^k < 10^{-8} \iff k > \frac{8 \ln 10}{-\ln r}")
     st.markdown("Drag **r** under the chart — it redraws in your browser, with no round-trip to "
                 "the server. At r = 0.95 only 0.6 % of the gradient survives 100 steps; at r = 1.05 "
                 "it has grown 130-fold. Only r = 1 exactly keeps it.")

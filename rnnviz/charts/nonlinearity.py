@@ -56,10 +56,12 @@ def bands_frame(names=NONLINEARITIES, *, a_max: float = 5.0, threshold: float = 
     return pd.DataFrame(rows, columns=["nonlinearity", "a0", "a1", "what"])
 
 
-def _panel(name: str, curves: pd.DataFrame, bands: pd.DataFrame, *, a_max: float, width: int) -> alt.LayerChart:
+def _panel(name: str, curves: pd.DataFrame, bands: pd.DataFrame, *, a_max: float, width: int,
+           first: bool) -> alt.LayerChart:
     nl = get_nonlinearity(name)
     x = alt.X("a:Q", title="pre-activation a", scale=alt.Scale(domain=[-a_max, a_max], nice=False))
-    y = alt.Y("value:Q", title="f(a) and f′(a)", scale=alt.Scale(domain=list(Y_DOMAIN), nice=False))
+    y = alt.Y("value:Q", title="f(a) and f′(a)" if first else None,
+              scale=alt.Scale(domain=list(Y_DOMAIN), nice=False))
     layers = []
     mine = bands[bands["nonlinearity"] == nl.name]
     if len(mine):
@@ -69,7 +71,7 @@ def _panel(name: str, curves: pd.DataFrame, bands: pd.DataFrame, *, a_max: float
     layers.append(alt.Chart(pd.DataFrame({"value": [nl.gamma], "what": [f"{gamma_label(nl.gamma)} = max |f′|"]}))
                   .mark_rule(color=DF_COLOR, strokeDash=[2, 3]).encode(y=alt.Y("value:Q"), tooltip=[alt.Tooltip("what:N")]))
     layers.append(alt.Chart(pd.DataFrame({"value": [nl.gamma], "a": [-a_max], "label": [gamma_label(nl.gamma)]}))
-                  .mark_text(align="left", dx=3, dy=-7, color=DF_COLOR, fontWeight="bold").encode(
+                  .mark_text(align="left", dx=3, dy=-8, color=DF_COLOR, fontWeight="bold", fontSize=13).encode(
                       x=alt.X("a:Q"), y=alt.Y("value:Q"), text=alt.Text("label:N")))
     lines = alt.Chart(curves).transform_filter(alt.datum.nonlinearity == nl.name).mark_line(
         strokeWidth=2.5, clip=True).encode(
@@ -93,17 +95,18 @@ def _panel(name: str, curves: pd.DataFrame, bands: pd.DataFrame, *, a_max: float
                                                        range=[DF_COLOR, "white"]), legend=None),
             tooltip=[alt.Tooltip("what:N")]))
         if nl.name == "relu":
-            layers.append(alt.Chart(pd.DataFrame({"a": [-a_max / 2], "value": [0.0], "label": ["f′ = 0: dead, no gradient"]}))
-                          .mark_text(dy=-9, color=DF_COLOR, fontWeight="bold").encode(
+            layers.append(alt.Chart(pd.DataFrame({"a": [-a_max / 2], "value": [0.0], "label": ["f′ = 0: dead"]}))
+                          .mark_text(dy=12, color=DF_COLOR, fontWeight="bold").encode(
                               x=alt.X("a:Q"), y=alt.Y("value:Q"), text=alt.Text("label:N")))
     return alt.layer(*layers).properties(width=width, height=220, title=nl.name)
 
 
-def curves_chart(names=NONLINEARITIES, *, a_max: float = 5.0, width: int = 190) -> alt.HConcatChart:
+def curves_chart(names=NONLINEARITIES, *, a_max: float = 5.0, width: int = 150) -> alt.HConcatChart:
     """One panel per nonlinearity on the same axes: f (solid), f′ (dashed), γ, saturated bands shaded."""
     curves = curves_frame(names, a_max=a_max)
     bands = bands_frame(names, a_max=a_max)
-    return alt.hconcat(*[_panel(n, curves, bands, a_max=a_max, width=width) for n in names]).resolve_scale(
+    return alt.hconcat(*[_panel(n, curves, bands, a_max=a_max, width=width, first=i == 0)
+                         for i, n in enumerate(names)]).resolve_scale(
         x="shared", y="shared")
 
 
@@ -111,9 +114,9 @@ def histogram_frame(stats: DerivativeStats) -> pd.DataFrame:
     edges = stats.hist_edges
     total = max(int(stats.hist_counts.sum()), 1)
     frac = stats.hist_counts / total
-    kind = np.where(edges[1:] <= stats.threshold + 1e-12, f"saturated (|f′| < {stats.threshold:g})", "passes gradient")
+    kind = np.where(edges[1:] <= stats.threshold + 1e-12, f"saturated |f′| < {stats.threshold:g}", "passes gradient")
     if stats.dead_fraction > 0:
-        kind = np.where(np.arange(frac.size) == 0, "dead or saturated (includes f′ = 0)", kind)
+        kind = np.where(np.arange(frac.size) == 0, "includes dead f′ = 0", kind)
     return pd.DataFrame({"lo": edges[:-1], "hi": edges[1:], "fraction": frac, "count": stats.hist_counts,
                          "kind": kind})
 
@@ -121,20 +124,20 @@ def histogram_frame(stats: DerivativeStats) -> pd.DataFrame:
 def histogram_chart(stats: DerivativeStats) -> alt.LayerChart:
     """How often f′(aₜ) takes each value, over all units and steps."""
     data = histogram_frame(stats)
-    kinds = [f"saturated (|f′| < {stats.threshold:g})", "dead or saturated (includes f′ = 0)", "passes gradient"]
+    kinds = [f"saturated |f′| < {stats.threshold:g}", "includes dead f′ = 0", "passes gradient"]
     bars = alt.Chart(data).mark_rect(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("lo:Q", title=f"f′(aₜ) (unitless, 0 to {gamma_label(stats.gamma)})",
                 scale=alt.Scale(domain=[0, stats.gamma], nice=False)),
         x2=alt.X2("hi:Q"),
         y=alt.Y("fraction:Q", title="share of unit-steps", axis=alt.Axis(format="%")),
         color=alt.Color("kind:N", title=None, scale=alt.Scale(domain=kinds, range=[EXPLODE_COLOR, "#CC79A7", VANISH_COLOR]),
-                        legend=alt.Legend(orient="top")),
+                        legend=alt.Legend(orient="top", labelLimit=220)),
         tooltip=[alt.Tooltip("lo:Q", title="from", format=".3f"), alt.Tooltip("hi:Q", title="to", format=".3f"),
                  alt.Tooltip("fraction:Q", title="share", format=".1%"), alt.Tooltip("count:Q", title="unit-steps")],
     )
     rule = alt.Chart(pd.DataFrame({"x": [stats.threshold], "what": [f"saturation threshold {stats.threshold:g}"]})).mark_rule(
         color="black", strokeDash=[4, 3]).encode(x=alt.X("x:Q"), tooltip=[alt.Tooltip("what:N")])
-    return alt.layer(bars, rule).properties(height=260, title="Histogram of f′(aₜ) over all units and steps")
+    return alt.layer(bars, rule).properties(height=300, title="Histogram of f′(aₜ) over all units and steps")
 
 
 def heatmap_frame(stats: DerivativeStats, *, max_units: int = 40, max_steps: int = 120) -> pd.DataFrame:
@@ -143,10 +146,11 @@ def heatmap_frame(stats: DerivativeStats, *, max_units: int = 40, max_steps: int
     ti = thin_indices(T, max_steps)
     ui = thin_indices(n, max_units)
     t_next = np.append(ti[1:], T)  # each column spans until the next shown step
+    u_next = np.append(ui[1:], n)  # each row until the next shown unit
     sub = d[np.ix_(ti, ui)]
-    tt, uu = np.meshgrid(np.arange(ti.size), ui, indexing="ij")
-    return pd.DataFrame({"t0": (ti[tt] + 1).ravel(), "t1": (t_next[tt] + 1).ravel(), "unit": uu.ravel(),
-                         "df": sub.ravel()})
+    tt, uu = np.meshgrid(np.arange(ti.size), np.arange(ui.size), indexing="ij")
+    return pd.DataFrame({"t0": (ti[tt] + 1).ravel(), "t1": (t_next[tt] + 1).ravel(), "unit": ui[uu].ravel(),
+                         "unit1": u_next[uu].ravel(), "df": sub.ravel()})
 
 
 def heatmap_chart(stats: DerivativeStats, *, max_units: int = 40, max_steps: int = 120) -> alt.Chart:
@@ -157,11 +161,12 @@ def heatmap_chart(stats: DerivativeStats, *, max_units: int = 40, max_steps: int
     return alt.Chart(data).mark_rect().encode(
         x=alt.X("t0:Q", title="time step t", scale=alt.Scale(domain=[1, T + 1], nice=False)),
         x2=alt.X2("t1:Q"),
-        y=alt.Y("unit:O", title=f"hidden unit ({shown} of {n} shown)" if shown < n else "hidden unit",
-                axis=alt.Axis(labelOverlap="greedy")),
+        y=alt.Y("unit:Q", title=f"hidden unit ({shown} of {n} shown)" if shown < n else "hidden unit",
+                scale=alt.Scale(domain=[0, n], nice=False, reverse=True)),
+        y2=alt.Y2("unit1:Q"),
         color=alt.Color("df:Q", title="f′(aₜ)", scale=alt.Scale(scheme=SEQUENTIAL_SCHEME, domain=[0, stats.gamma])),
-        tooltip=[alt.Tooltip("unit:O"), alt.Tooltip("t0:Q", title="step t"), alt.Tooltip("df:Q", title="f′(aₜ)", format=".4f")],
-    ).properties(height=260, title="f′(aₜ) for each unit over time")
+        tooltip=[alt.Tooltip("unit:Q"), alt.Tooltip("t0:Q", title="step t"), alt.Tooltip("df:Q", title="f′(aₜ)", format=".4f")],
+    ).properties(height=300, title="f′(aₜ) for each unit over time")
 
 
 def step_bound_frame(stats: DerivativeStats, *, max_points: int = 1500) -> pd.DataFrame:
@@ -186,10 +191,9 @@ def step_bound_chart(stats: DerivativeStats) -> alt.LayerChart:
                  alt.Tooltip("status:N")],
     )
     refs = pd.DataFrame({"y": [1.0, stats.gamma * stats.sigma_max],
-                         "what": ["1: below it the step surely shrinks every gradient",
-                                  f"γ·σ_max(W) = {stats.gamma * stats.sigma_max:.3g}: the bound with no saturation"]})
+                         "what": ["1", f"γ·σ_max(W) = {stats.gamma * stats.sigma_max:.3g}"]})
     rules = alt.Chart(refs).mark_rule(strokeDash=[6, 3]).encode(
         y=alt.Y("y:Q"), color=alt.Color("what:N", title=None, scale=alt.Scale(range=["black", EXPLODE_COLOR]),
-                                        legend=alt.Legend(orient="top", direction="vertical")),
+                                        legend=alt.Legend(orient="top", labelLimit=220)),
         tooltip=[alt.Tooltip("what:N")])
-    return alt.layer(rules, line).properties(height=260, title="How much step t can stretch a gradient, at most")
+    return alt.layer(rules, line).properties(height=300, title="How much step t can stretch a gradient, at most")

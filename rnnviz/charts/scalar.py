@@ -22,7 +22,7 @@ _LOG10 = math.log(10.0)
 #: log10 of float32's largest finite value and smallest positive (subnormal) value.
 F32_LOG10_MAX = math.log10(float(np.finfo(np.float32).max))
 F32_LOG10_MIN = math.log10(float(np.finfo(np.float32).smallest_subnormal))
-HEIGHT = 260
+HEIGHT = 300
 
 
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
@@ -112,10 +112,10 @@ def factor_chart(tr: ScalarTrajectory) -> alt.LayerChart:
             alt.Tooltip("a:Q", title="aₜ", format=".3g"), alt.Tooltip("status:N")]
     line = base.mark_line(color=NEUTRAL_COLOR, strokeWidth=1, clip=True)
     points = base.mark_circle(size=22 if len(data) < 400 else 8, opacity=0.9, clip=True).encode(
-        color=alt.Color("side:N", title="this step",
+        color=alt.Color("side:N", title=None,
                         scale=alt.Scale(domain=["shrinks (< 1)", "keeps (= 1)", "grows (> 1)"],
                                         range=[VANISH_COLOR, NEUTRAL_COLOR, EXPLODE_COLOR]),
-                        legend=alt.Legend(orient="top")),
+                        legend=alt.Legend(orient="top", title=None, labelLimit=200)),
         tooltip=tips,
     )
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="black", strokeDash=[6, 3]).encode(y=alt.Y("y:Q"))
@@ -149,7 +149,9 @@ def gradient_chart(tr: ScalarTrajectory, *, tolerance: float = 1e-8) -> alt.Laye
     data, floor = gradient_frame(tr)
     T = tr.T
     x = alt.X("distance:Q", title="distance T − k (steps back)", scale=alt.Scale(domain=[0, max(T, 1)], nice=False))
-    y_scale = alt.Scale(zero=False, nice=False)
+    top = max(float(data["log10"].max()), 0.0)
+    pad = max(1.0, 0.04 * (top - floor))
+    y_scale = alt.Scale(domain=[floor, top + pad], nice=False)  # the data's range; references are clipped
     line = alt.Chart(data).mark_line(color=OKABE_ITO[4], strokeWidth=3).encode(
         x=x,
         y=alt.Y("log10:Q", title="|∂h_T/∂h_k| (log scale)", scale=y_scale,
@@ -160,18 +162,22 @@ def gradient_chart(tr: ScalarTrajectory, *, tolerance: float = 1e-8) -> alt.Laye
     layers = []
     mags = np.abs(tr.factors)
     refs = []
-    for label, c in (("smallest factor", float(mags.min())), ("largest factor", float(mags.max()))):
+    same = bool(mags.min() == mags.max())
+    for label, c in (("every factor" if same else "smallest factor", float(mags.min())),
+                     ("largest factor", float(mags.max()))):
         if c > 0 and not any(abs(c - r[1]) < 1e-12 for r in refs):
-            refs.append((f"{label}ᵀ⁻ᵏ, c = {c:.3g}", c))
+            refs.append((f"{label} c = {c:.3g}", c))
     if refs:
         d = np.array([0, T], dtype=float)
-        ref = pd.concat([pd.DataFrame({"distance": d, "log10": np.maximum(d * math.log10(c), floor),
-                                       "reference": name}) for name, c in refs], ignore_index=True)
+        ref = pd.concat([pd.DataFrame({"distance": d, "log10": d * math.log10(c), "reference": name})
+                         for name, c in refs], ignore_index=True)
         layers.append(alt.Chart(ref).mark_line(strokeDash=[6, 4], strokeWidth=1.5, clip=True).encode(
-            x=alt.X("distance:Q"), y=alt.Y("log10:Q"),
-            color=alt.Color("reference:N", title="reference c^(T−k)",
-                            scale=alt.Scale(range=[VANISH_COLOR, EXPLODE_COLOR]),
-                            legend=alt.Legend(orient="top", direction="vertical")),
+            x=alt.X("distance:Q"), y=alt.Y("log10:Q", scale=y_scale),
+            color=alt.Color("reference:N", title="dashed: c^(T−k)",
+                            scale=alt.Scale(domain=[r[0] for r in refs],
+                                            range=[VANISH_COLOR, EXPLODE_COLOR][:len(refs)]),
+                            legend=alt.Legend(orient="bottom-left", direction="vertical", labelLimit=260,
+                                              fillColor="rgba(255,255,255,0.85)", padding=4)),
             tooltip=[alt.Tooltip("reference:N")]))
     lo = float(data["log10"].min())
     hi = float(data["log10"].max())
@@ -190,14 +196,18 @@ def gradient_chart(tr: ScalarTrajectory, *, tolerance: float = 1e-8) -> alt.Laye
             y=alt.Y("y:Q"), y2=alt.Y2("y2:Q"), tooltip=[alt.Tooltip("what:N")]))
     marks = []
     if tr.horizon is not None:
-        marks.append({"distance": tr.horizon, "what": f"memory horizon: {tr.horizon} steps"})
+        marks.append({"distance": tr.horizon, "what": f"memory horizon: {tr.horizon} steps", "short": "horizon"})
     if tr.float32_break is not None:
         brk = tr.float32_break
         word = "inf" if brk.kind == "overflow" else "0"
-        marks.append({"distance": brk.distance, "what": f"float32 product becomes {word} here (k = {brk.step})"})
+        marks.append({"distance": brk.distance, "what": f"float32 product becomes {word} here (k = {brk.step})",
+                      "short": f"float32 → {word}"})
     if marks:
-        layers.append(alt.Chart(pd.DataFrame(marks)).mark_rule(color="black", strokeDash=[4, 3]).encode(
+        frame = pd.DataFrame(marks).assign(y=top + pad)
+        layers.append(alt.Chart(frame).mark_rule(color="black", strokeDash=[4, 3]).encode(
             x=alt.X("distance:Q"), tooltip=[alt.Tooltip("what:N")]))
+        layers.append(alt.Chart(frame).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=11).encode(
+            x=alt.X("distance:Q"), y=alt.Y("y:Q", scale=y_scale), text=alt.Text("short:N")))
     return alt.layer(*layers, line).properties(height=HEIGHT, title="Gradient ∂h_T/∂h_k against distance")
 
 
@@ -254,7 +264,8 @@ def phase_map_chart(pm: PhaseMap, *, clip: float = 1.5) -> alt.LayerChart:
     dw = float(pm.ws[1] - pm.ws[0]) if pm.ws.size > 1 else 1.0
     db = float(pm.bs[1] - pm.bs[0]) if pm.bs.size > 1 else 1.0
     cells = alt.Chart(data).transform_calculate(
-        w0=f"datum.w - {dw / 2}", w1=f"datum.w + {dw / 2}", b0=f"datum.b - {db / 2}", b1=f"datum.b + {db / 2}",
+        # cells overlap their neighbours a little so anti-aliasing leaves no hairline seams between them
+        w0=f"datum.w - {0.6 * dw}", w1=f"datum.w + {0.6 * dw}", b0=f"datum.b - {0.6 * db}", b1=f"datum.b + {0.6 * db}",
     ).mark_rect().encode(
         x=alt.X("w0:Q", title="recurrent weight w", scale=alt.Scale(domain=[pm.ws[0] - dw / 2, pm.ws[-1] + dw / 2], nice=False)),
         x2=alt.X2("w1:Q"),
@@ -308,13 +319,13 @@ def powers_widget(*, steps: int = 100, r: float = 0.95) -> alt.LayerChart:
     )
     line = base.mark_line(strokeWidth=3, color=OKABE_ITO[4]).encode(
         x=alt.X("k:Q", title="steps back k"),
-        y=alt.Y("value:Q", title="r^k (log scale)", scale=alt.Scale(type="log", domain=[1e-10, 1e10], clamp=True)),
+        y=alt.Y("value:Q", title="r^k (log scale)", scale=alt.Scale(type="log", domain=[1e-4, 1e4], clamp=True)),
         tooltip=[alt.Tooltip("k:Q", title="k"), alt.Tooltip("value:Q", title="r^k", format=".3g")],
     ).add_params(rate)
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="black", strokeDash=[6, 3]).encode(y=alt.Y("y:Q"))
     end = base.transform_filter(f"datum.k == {steps}").transform_calculate(
         label=f"'r^{steps} = ' + format(datum.value, '.3g')").mark_text(
         align="right", dx=-4, dy=-12, fontSize=15, fontWeight="bold").encode(
-        x=alt.X("k:Q"), y=alt.Y("value:Q", scale=alt.Scale(type="log", domain=[1e-10, 1e10], clamp=True)),
+        x=alt.X("k:Q"), y=alt.Y("value:Q", scale=alt.Scale(type="log", domain=[1e-4, 1e4], clamp=True)),
         text=alt.Text("label:N"))
-    return alt.layer(one, line, end).properties(height=260, title="r^k: drag r (runs in your browser)")
+    return alt.layer(one, line, end).properties(height=300, title="r^k: drag r (runs in your browser)")
