@@ -12,3 +12,14 @@ from .common import (
     log_safe,
     thin_indices,
 )
+from .scalar import (
+    factor_chart,
+    format_magnitude,
+    gradient_chart,
+    phase_map_chart,
+    powers_widget,
+    state_chart,
+    vega_spec,
+    with_marker,
+)
+from .nonlinearity import curves_chart, heatmap_chart, histogram_chart, step_bound_chart
