@@ -219,6 +219,8 @@ with guard("Non-finite gradients"):
         bad_label = widgets.radio("bad entry", tuple(POISON_LABELS), key="bad", index=0,
                                   help="Overflow in back-propagation gives inf; inf − inf or 0 · inf then gives NaN.")
         in_label = widgets.radio("in tensor", TENSOR_LABELS, key="in", index=1)
+        st.latex(r"\text{PyTorch: } \tfrac{c}{\infty + 10^{-6}} = 0,\;\; 0 \cdot g_i = 0,\;\; 0 \cdot \infty = \text{NaN}")
+        st.latex(r"\text{TF: } \lVert g\rVert = \infty \Rightarrow \text{scale} + (\infty - \infty) = \text{NaN}")
     bad, where = POISON_LABELS[bad_label], TENSOR_LABELS.index(in_label)
     bgrads, boutcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where))
     with chart_col:
