@@ -14,7 +14,7 @@ import numpy as np
 
 #: Largest accepted matrix side and file size.
 MAX_UPLOAD_SIDE = 512
-MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024   # as server.maxUploadSize in .streamlit/config.toml
 #: File name endings accepted.
 UPLOAD_TYPES: tuple[str, ...] = ("npy", "csv")
 

@@ -102,7 +102,7 @@ def test_reject_too_large_shape_without_reading_the_data():
 
 
 def test_reject_too_many_bytes():
-    reject(b"0," * (MAX_UPLOAD_BYTES // 2 + 1), "huge.csv", "MB", "8 MB")
+    reject(b"0," * (MAX_UPLOAD_BYTES // 2 + 1), "huge.csv", "MB", f"{MAX_UPLOAD_BYTES // 2**20} MB")
 
 
 @pytest.mark.parametrize("bad,kind", [(np.nan, "NaN"), (np.inf, "infinite"), (-np.inf, "infinite")])

@@ -1,0 +1,583 @@
+"""Spectra along a trajectory: why singular values, not eigenvalues, decide vanishing and exploding.
+
+Conventions as in :mod:`rnnviz.rnn`: ``J_t = diag(f'(a_t)) W`` and
+``dh_T/dh_k = J_T J_{T-1} ... J_{k+1}``. With ``gamma = sup |f'|`` every step obeys
+``||J_t|| <= gamma ||W||``, hence the bound chain (Pascanu, Mikolov and Bengio 2013)::
+
+    ||dh_T/dh_k||  <=  prod_{t=k+1}^{T} ||J_t||  <=  (gamma * sigma_max(W)) ** (T - k)
+
+computed here in log space, so it stays finite for any horizon. The nilpotent
+counterexample shows why the spectral radius cannot replace the spectral norm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import MAX_STEPS, as_array, as_square, check_choice, check_float, check_int
+from .linalg import eigenvalues, singular_values
+from .nonlinearities import get_nonlinearity
+from .rnn import init_recurrent
+
+#: The random matrix ensembles of the page (each multiplied by ``scale``).
+MATRIX_KINDS: tuple[str, ...] = ("gaussian", "orthogonal", "identity")
+
+#: Relative tolerance when checking that a bound holds (rounding in the SVDs).
+BOUND_RTOL = 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# One matrix
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatrixSpectrum:
+    """Eigenvalues and singular values of one matrix, and the two numbers the page compares.
+
+    ``eigenvalues`` are complex, sorted by decreasing modulus; ``singular_values`` descending.
+    ``radius`` is ``rho = max |lambda|``, ``norm`` is ``||.||_2 = sigma_max``; always ``radius <= norm``.
+    """
+
+    eigenvalues: np.ndarray
+    singular_values: np.ndarray
+    radius: float
+    norm: float
+
+
+def matrix_spectrum(A) -> MatrixSpectrum:
+    """Eigenvalues, singular values, spectral radius and spectral norm of a square matrix."""
+    A = as_square(A, "matrix")
+    ev = eigenvalues(A)
+    sv = singular_values(A)
+    return MatrixSpectrum(eigenvalues=ev, singular_values=sv, radius=float(np.abs(ev[0])), norm=float(sv[0]))
+
+
+def recurrent_matrix(kind: str, n: int, *, scale: float = 1.0, seed: int = 0) -> np.ndarray:
+    """The page's recurrent matrix: ``init_recurrent`` with the scheme ``kind`` (see MATRIX_KINDS)."""
+    kind = check_choice(kind, "matrix kind", MATRIX_KINDS)
+    return init_recurrent(n, scheme=kind, scale=scale, seed=seed)
+
+
+# --------------------------------------------------------------------------------------------
+# Along a trajectory
+# --------------------------------------------------------------------------------------------
+
+
+def sample_steps(T: int, count: int) -> np.ndarray:
+    """At most ``count`` steps t in 1..T, evenly spread, always including the first and the last."""
+    T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    count = check_int(count, "count", low=1)
+    if count >= T:
+        return np.arange(1, T + 1)
+    if count == 1:
+        return np.array([T])
+    return np.unique(np.round(np.linspace(1, T, count)).astype(int))
+
+
+@dataclass(frozen=True)
+class StepSpectra:
+    """Spectra of the step Jacobians at some steps of a trajectory.
+
+    ``steps`` (K,) are the steps t (1-based); ``singular_values`` (K, n) those of ``J_t``,
+    descending; ``radius`` (K,) the spectral radius of ``J_t`` (NaN where not computed).
+    """
+
+    steps: np.ndarray
+    singular_values: np.ndarray
+    radius: np.ndarray
+
+    @property
+    def norm(self) -> np.ndarray:
+        """``||J_t||_2`` at each step (the largest singular value)."""
+        return self.singular_values[:, 0]
+
+
+def step_spectra(jacobians, *, steps=None, radius: bool = True) -> StepSpectra:
+    """Singular values (and spectral radii) of ``J_t`` for each Jacobian of a stack ``(K, n, n)``.
+
+    ``steps`` labels the rows (default 1..K). Non-finite Jacobians (after an overflow) get NaN rows.
+    """
+    J = as_array(jacobians, "jacobians", ndim=3, finite=False)
+    K, n, m = J.shape
+    if n != m:
+        raise ValueError(f"jacobians must be square matrices (K, n, n); got shape {J.shape}.")
+    steps = np.arange(1, K + 1) if steps is None else np.asarray(steps, dtype=int)
+    if steps.shape != (K,):
+        raise ValueError(f"steps must have one entry per Jacobian ({K}); got shape {steps.shape}.")
+    ok = np.isfinite(J).all(axis=(1, 2))
+    sv = np.full((K, n), np.nan)
+    rad = np.full(K, np.nan)
+    if ok.any():
+        sv[ok] = singular_values(J[ok])
+        if radius:
+            rad[ok] = np.abs(np.linalg.eigvals(J[ok])).max(axis=1)
+    return StepSpectra(steps=steps, singular_values=sv, radius=rad)
+
+
+def drive_inputs(T: int, n: int, *, scale: float, seed: int) -> np.ndarray:
+    """Input drive ``x_t ~ N(0, scale^2)`` i.i.d., shape (T, n) (fed through ``U = I``)."""
+    T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    n = check_int(n, "n (the number of hidden units)", low=1)
+    scale = check_float(scale, "input scale", low=0.0)
+    rng = np.random.default_rng([seed, 1])
+    return scale * rng.standard_normal((T, n))
+
+
+def fresh_matrix(kind: str, n: int, *, scale: float = 1.0, seed: int = 0, t: int = 1) -> np.ndarray:
+    """``W_t``, the matrix of step t when every step draws its own (reproducible from seed and t)."""
+    seed = check_int(seed, "seed", low=0)
+    t = check_int(t, "step t", low=1, high=MAX_STEPS)
+    return recurrent_matrix(kind, n, scale=scale, seed=seed * (MAX_STEPS + 1) + t)
+
+
+def independent_jacobians(n: int, T: int, *, kind: str = "gaussian", scale: float = 1.0, seed: int = 0,
+                          nonlinearity: str = "linear", input_scale: float = 0.0, bias: float = 0.0,
+                          weight_norms: bool = False):
+    """Step Jacobians of a network with a *fresh* random matrix at every step, shape (T, n, n).
+
+    ``a_t = W_t h_{t-1} + x_t + b``, ``h_t = f(a_t)``, ``J_t = diag(f'(a_t)) W_t`` with independent
+    ``W_t = fresh_matrix(kind, n, scale=scale, seed=seed, t=t)``: the setting of Newman's (1986) exact
+    Lyapunov exponents (in the linear Gaussian case), unlike an RNN, which repeats one ``W``.
+    With ``weight_norms=True`` returns ``(J, norms)`` where ``norms[t-1] = ||W_t||_2``.
+    """
+    n = check_int(n, "n (the number of hidden units)", low=1)
+    T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    kind = check_choice(kind, "matrix kind", MATRIX_KINDS)
+    scale = check_float(scale, "scale", low=0.0)
+    nl = get_nonlinearity(nonlinearity)
+    seed = check_int(seed, "seed", low=0)
+    xs = drive_inputs(T, n, scale=input_scale, seed=seed)
+    Ws = np.stack([fresh_matrix(kind, n, scale=scale, seed=seed, t=t) for t in range(1, T + 1)])
+    h = np.zeros(n)
+    J = np.empty((T, n, n))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for t in range(T):
+            a = Ws[t] @ h + xs[t] + bias
+            J[t] = nl.df(a)[:, None] * Ws[t]
+            h = nl.f(a)
+    if not weight_norms:
+        return J
+    norms = singular_values(Ws)[:, 0] if kind == "gaussian" else np.full(T, scale)
+    return J, norms
+
+
+# --------------------------------------------------------------------------------------------
+# The bound chain and Pascanu's conditions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoundChain:
+    """``log||dh_T/dh_k|| <= sum log||J_t|| <= (T-k) log(gamma sigma_max(W))`` against the distance.
+
+    All arrays have shape (L+1,) and index the distance ``d = T - k = 0..L``.
+    ``holds`` says whether both inequalities hold at every distance (up to rounding).
+    """
+
+    distance: np.ndarray
+    log_product_norm: np.ndarray
+    log_norm_product: np.ndarray
+    log_uniform_bound: np.ndarray
+    holds: bool
+
+
+def bound_chain(log_product_sv, step_norms, *, gamma: float, sigma_max: float) -> BoundChain:
+    """The bound chain in natural logs.
+
+    ``log_product_sv`` is ``product_log_singular_values(J)`` of the L Jacobians (shape (L+1, n),
+    row k for ``dh_L/dh_k``); ``step_norms`` (L,) holds ``||J_t||_2`` for t = 1..L; ``gamma`` is
+    sup|f'| and ``sigma_max`` is ``||W||_2``. Zero norms give ``-inf``, which is a valid bound.
+    """
+    P = as_array(log_product_sv, "log_product_sv", ndim=2, finite=False)
+    norms = as_array(step_norms, "step_norms", ndim=1, finite=False)
+    L = P.shape[0] - 1
+    if norms.shape[0] != L:
+        raise ValueError(f"step_norms needs one norm per Jacobian ({L}); got {norms.shape[0]}.")
+    gamma = check_float(gamma, "gamma", low=0.0)
+    sigma_max = check_float(sigma_max, "sigma_max", low=0.0)
+    distance = np.arange(L + 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        top = P[::-1, 0]                                     # distance d = L - k
+        log_norms = np.log(norms[::-1])                      # J_L first: the last steps are nearest
+        middle = np.concatenate([[0.0], np.cumsum(log_norms)])
+        rate = math.log(gamma * sigma_max) if gamma * sigma_max > 0 else -math.inf
+        outer = np.where(distance == 0, 0.0, distance * rate if math.isfinite(rate) else rate)
+        holds = bool(np.all(_le(top, middle)) and np.all(_le(middle, outer)))
+    return BoundChain(distance=distance, log_product_norm=top, log_norm_product=middle,
+                      log_uniform_bound=outer, holds=holds)
+
+
+def _le(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a <= b`` elementwise in log space, up to rounding; -inf is a value, NaN is not judged."""
+    with np.errstate(invalid="ignore"):
+        tol = BOUND_RTOL * (1.0 + np.abs(np.where(np.isfinite(b), b, 0.0)))
+        return (a <= b + tol) | np.isneginf(a) | np.isnan(a) | np.isnan(b)
+
+
+@dataclass(frozen=True)
+class PascanuVerdict:
+    """Which of Pascanu et al.'s (2013) conditions holds for a matrix and a nonlinearity.
+
+    ``regime`` is ``"vanishing"`` (gamma sigma_max < 1: sufficient, gradients must vanish),
+    ``"may_explode"`` (gamma sigma_max > 1: the necessary condition for exploding holds, so it can
+    happen but need not) or ``"boundary"`` (equal to 1 within 1e-12). ``eigen_misleads`` flags the
+    trap: the spectral radius is below 1/gamma although sigma_max is not, so an eigenvalue test
+    would wrongly promise vanishing.
+    """
+
+    sigma_max: float
+    radius: float
+    gamma: float
+    threshold: float
+    regime: str
+    eigen_misleads: bool
+
+    @property
+    def rate(self) -> float:
+        """``gamma sigma_max(W)``: the largest factor any single step can stretch a gradient by."""
+        return self.gamma * self.sigma_max
+
+    @property
+    def message(self) -> str:
+        g, s, thr = self.gamma, self.sigma_max, self.threshold
+        head = (f"σ_max(W) = {s:.4g} and γ = {g:.4g} for this nonlinearity, so γ·σ_max(W) = {self.rate:.4g} "
+                f"(threshold 1/γ = {thr:.4g}).")
+        if self.regime == "vanishing":
+            body = ("σ_max(W) < 1/γ is **sufficient** for vanishing: every step shrinks every gradient by at "
+                    f"least the factor {self.rate:.4g}, whatever the inputs, so gradients vanish exponentially.")
+        elif self.regime == "may_explode":
+            body = ("σ_max(W) > 1/γ is **necessary** for exploding gradients, so they *can* explode — but it is "
+                    "not sufficient: saturated units (small f′) or the directions the product takes may "
+                    "still make them vanish. Look at the product spectrum to see what actually happens.")
+        else:
+            body = "γ·σ_max(W) = 1: the boundary case; neither condition decides, the product spectrum does."
+        if self.eigen_misleads:
+            body += (f" Note the trap: the spectral radius ρ(W) = {self.radius:.4g} is below 1/γ, so an "
+                     "*eigenvalue* test would promise vanishing gradients. It cannot: the bound needs the "
+                     "largest *singular* value.")
+        return f"{head} {body}"
+
+
+def pascanu_verdict(W, nonlinearity: str = "tanh", *, sigma_max: float | None = None) -> PascanuVerdict:
+    """Pascanu et al.'s sufficient / necessary conditions for the matrix ``W`` and a nonlinearity.
+
+    ``sigma_max`` overrides ``||W||_2`` (with a fresh matrix per step, the largest over all steps).
+    """
+    spec = matrix_spectrum(W)
+    norm = spec.norm if sigma_max is None else check_float(sigma_max, "sigma_max", low=0.0)
+    gamma = get_nonlinearity(nonlinearity).gamma
+    threshold = 1.0 / gamma
+    rate = gamma * norm
+    if abs(rate - 1.0) <= 1e-12:
+        regime = "boundary"
+    elif rate < 1.0:
+        regime = "vanishing"
+    else:
+        regime = "may_explode"
+    misleads = regime != "vanishing" and spec.radius < threshold
+    return PascanuVerdict(sigma_max=norm, radius=spec.radius, gamma=gamma, threshold=threshold,
+                          regime=regime, eigen_misleads=bool(misleads))
+
+
+# --------------------------------------------------------------------------------------------
+# Eigenvalues are not enough: the nilpotent counterexample
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NilpotentExample:
+    """``W = [[8, 8], [-8, -8]]`` (W² = 0, every eigenvalue 0, ||W||₂ = 16) in a tanh RNN.
+
+    ``h_star`` = (0, 1/2) is a fixed point of ``h = tanh(W h + b)`` for ``b = artanh(h*) - W h*``;
+    there ``J = diag(1 - h*²) W = [[8, 6], [-8, -6]]``, with ``J² = 2J``: ``||J^l||₂ = 2^(l-1) √200``.
+    ``a_star`` is the pre-activation at the fixed point (``artanh(h*)``).
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    h_star: np.ndarray
+    a_star: np.ndarray
+    J: np.ndarray
+
+    def log_power_norms(self, max_power: int) -> np.ndarray:
+        """Closed form ``log ||J^l||₂ = (l-1) log 2 + log √200`` for l = 1..max_power (natural log)."""
+        max_power = check_int(max_power, "max_power", low=1, high=MAX_STEPS)
+        lp = np.arange(1, max_power + 1)
+        return (lp - 1) * math.log(2.0) + 0.5 * math.log(200.0)
+
+
+def nilpotent_example() -> NilpotentExample:
+    """The nilpotent counterexample, its fixed point, bias and Jacobian (computed, not typed in)."""
+    W = np.array([[8.0, 8.0], [-8.0, -8.0]])
+    h_star = np.array([0.0, 0.5])
+    a_star = np.arctanh(h_star)
+    b = a_star - W @ h_star
+    J = get_nonlinearity("tanh").df(a_star)[:, None] * W
+    return NilpotentExample(W=W, b=b, h_star=h_star, a_star=a_star, J=J)
+
+
+# --------------------------------------------------------------------------------------------
+# How much work the page can afford
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkPlan:
+    """How many steps each heavy computation covers for given n and T.
+
+    Every per-step matrix computation (a QR and an SVD) costs about n³, so the page caps the work:
+    the product spectrum, the Lyapunov exponents and the bound chain use the *last*
+    ``product_steps`` steps, and the per-step singular-value chart samples ``spectra_steps`` steps.
+    """
+
+    n: int
+    T: int
+    product_steps: int
+    spectra_steps: int
+
+    @property
+    def product_truncated(self) -> bool:
+        return self.product_steps < self.T
+
+    @property
+    def spectra_sampled(self) -> bool:
+        return self.spectra_steps < self.T
+
+
+#: Cost model in seconds (measured on a 2-core machine, single-threaded BLAS): per step
+#: ``STEP_OVERHEAD + cube * n³`` for the product (QR + SVD of the graded triangle + the step's norm)
+#: and for the per-step spectra (SVD, plus an eigen-solve where radii are drawn).
+STEP_OVERHEAD = 1.0e-4
+PRODUCT_CUBE = 1.0e-9
+SPECTRA_CUBE = 4.0e-10
+RADIUS_CUBE = 3.0e-9
+PRODUCT_SECONDS = 1.4
+SPECTRA_SECONDS = 0.3
+MAX_SPECTRA_POINTS = 1500
+#: Bytes a stack of independent matrices (fresh W per step) may take.
+MAX_STACK_BYTES = 64 * 2**20
+#: Above this n the spectral radius of every sampled J_t is skipped (an eigen-solve costs ~5 SVDs).
+RADIUS_OVER_TIME_MAX_N = 64
+
+
+def work_plan(n: int, T: int, *, seconds: float = 1.0, stack: bool = False) -> WorkPlan:
+    """The page's compute plan: full horizons where affordable, capped (and said so) where not.
+
+    ``seconds`` scales both budgets (1.0: about 2 s in all at the heaviest setting); ``stack`` caps
+    the product further so that a (steps, n, n) stack of matrices fits in ``MAX_STACK_BYTES``.
+    """
+    n = check_int(n, "n (the number of hidden units)", low=1)
+    T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    seconds = check_float(seconds, "seconds", low=0.0, strict_low=True)
+    cube = float(n) ** 3
+    product = int(PRODUCT_SECONDS * seconds / (STEP_OVERHEAD + PRODUCT_CUBE * cube))
+    if stack:
+        product = min(product, MAX_STACK_BYTES // (8 * n * n))
+    spectra_cube = SPECTRA_CUBE + (RADIUS_CUBE if n <= RADIUS_OVER_TIME_MAX_N else 0.0)
+    spectra = int(SPECTRA_SECONDS * seconds / (STEP_OVERHEAD + spectra_cube * cube))
+    return WorkPlan(n=n, T=T, product_steps=min(T, max(50, product)),
+                    spectra_steps=min(T, MAX_SPECTRA_POINTS, max(30, spectra)))
+
+
+def step_norms(W, d) -> np.ndarray:
+    """``||diag(d_t) W||_2`` for each row d_t of ``d`` (T, n), in memory-bounded chunks."""
+    W = as_square(W, "W")
+    d = as_array(d, "d", ndim=2, finite=False)
+    n = W.shape[0]
+    out = np.empty(d.shape[0])
+    chunk = max(1, MAX_STACK_BYTES // (8 * n * n) // 2)
+    for start in range(0, d.shape[0], chunk):
+        block = d[start:start + chunk][:, :, None] * W[None]
+        out[start:start + chunk] = singular_values(block)[:, 0]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The whole page's computation, from scalar settings
+# --------------------------------------------------------------------------------------------
+
+#: Matrix sources of :func:`spectral_analysis`: the random kinds, the nilpotent example, or ``W`` given.
+SOURCES: tuple[str, ...] = (*MATRIX_KINDS, "nilpotent", "given")
+@dataclass(frozen=True)
+class SpectralAnalysis:
+    """Everything the spectral-norms page draws, for one setting.
+
+    The trajectory runs ``T`` steps; the product spectrum, the Lyapunov exponents and the bound chain
+    cover its last ``window`` steps (``window == T`` unless the work plan or an overflow capped it).
+    ``product_distance`` (P,) and ``product_log_sv`` (P, n) are rows of
+    ``product_log_singular_values`` in distance order ``d = T - k`` (row d holds the logs of the
+    singular values of ``dh_T/dh_{T-d}``); ``lyapunov`` (n,) are measured growth rates per step, ``theory`` their exact
+    values where known (else None) with ``theory_label`` naming the law.
+    """
+
+    W: np.ndarray
+    nonlinearity: str
+    held_at_fixed_point: bool
+    iid: bool
+    W_spectrum: MatrixSpectrum
+    verdict: PascanuVerdict
+    plan: WorkPlan
+    T: int
+    window: int
+    overflow_step: int | None
+    spectra: StepSpectra
+    product_distance: np.ndarray
+    product_log_sv: np.ndarray
+    lyapunov: np.ndarray
+    theory: np.ndarray | None
+    theory_label: str
+    chain: BoundChain
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The scalar settings that define one RNN of the page (hashable: a cache key)."""
+
+    source: str = "gaussian"
+    n: int = 32
+    scale: float = 1.0
+    seed: int = 0
+    nonlinearity: str = "tanh"
+    input_scale: float = 0.5
+    bias: float = 0.0
+    T: int = 300
+    iid: bool = False
+
+
+def _network(setting: Setting, W_given=None):
+    """``(W, b, h0, nonlinearity, xs_or_None)`` for a setting (not for iid products)."""
+    if setting.source == "nilpotent":
+        ex = nilpotent_example()
+        return ex.W, ex.b, ex.h_star, "tanh", None
+    if setting.source == "given":
+        if W_given is None:
+            raise ValueError("source 'given' needs the matrix W.")
+        W = as_square(W_given, "W")
+    else:
+        W = recurrent_matrix(setting.source, setting.n, scale=setting.scale, seed=setting.seed)
+    n = W.shape[0]
+    xs = drive_inputs(setting.T, n, scale=setting.input_scale, seed=setting.seed) if setting.input_scale > 0 else None
+    return W, np.full(n, float(setting.bias)), None, setting.nonlinearity, xs
+
+
+def trajectory_preactivations(setting: Setting, W_given=None, *, steps: int | None = None):
+    """``(W, a, nonlinearity, held)``: the pre-activations a_1..a_steps of the page's RNN.
+
+    For the nilpotent example the state is *held* at the fixed point h* (``held=True``): the fixed
+    point is unstable (J has eigenvalue 2), so a simulation would leave it after ~50 steps as
+    rounding errors double each step.
+    """
+    steps = setting.T if steps is None else steps
+    W, b, h0, nl, xs = _network(setting, W_given)
+    if setting.source == "nilpotent":
+        return W, np.tile(nilpotent_example().a_star, (steps, 1)), nl, True
+    from .rnn import forward
+
+    n = W.shape[0]
+    if xs is None:
+        tr = forward(W, np.zeros((steps, 1)), b=b, h0=h0, nonlinearity=nl)
+    else:
+        tr = forward(W, xs[:steps], U=np.eye(n), b=b, h0=h0, nonlinearity=nl)
+    return W, tr.a, nl, False
+
+
+def step_at(setting: Setting, t: int, W_given=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(W_t, J_t)`` of the page's network at step t (1-based); ``W_t = W`` unless a fresh matrix per step."""
+    from .rnn import step_jacobians
+
+    t = check_int(t, "step t", low=1, high=setting.T)
+    if setting.iid:
+        J = independent_jacobians(setting.n, t, kind=setting.source, scale=setting.scale, seed=setting.seed,
+                                  nonlinearity=setting.nonlinearity, input_scale=setting.input_scale,
+                                  bias=setting.bias)[-1]
+        return fresh_matrix(setting.source, setting.n, scale=setting.scale, seed=setting.seed, t=t), J
+    W, a, nl, _ = trajectory_preactivations(setting, W_given, steps=t)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return W, step_jacobians(W, a[-1:], nl)[0]
+
+
+def _exact_exponents(setting: Setting, last_J: np.ndarray, nl: str, held: bool):
+    """Exact Lyapunov exponents where a law gives them: (values or None, label)."""
+    from .products import newman_exponents
+
+    n = last_J.shape[0]
+    if setting.iid and nl == "linear" and setting.source == "gaussian":
+        return np.asarray(newman_exponents(n, setting.scale), dtype=float), "Newman (1986), exact"
+    if setting.iid and nl == "linear" and setting.source in ("orthogonal", "identity"):
+        with np.errstate(divide="ignore"):
+            return np.full(n, math.log(setting.scale) if setting.scale > 0 else -math.inf), "log(scale), exact"
+    if held or (not setting.iid and nl == "linear"):
+        mod = np.abs(eigenvalues(last_J))
+        mod[mod <= n * np.finfo(float).eps * matrix_spectrum(last_J).norm] = 0.0   # rounding-level: exact 0
+        with np.errstate(divide="ignore"):
+            return np.log(mod), "log|λᵢ| of the repeated Jacobian, exact"
+    return None, ""
+
+
+def spectral_analysis(setting: Setting, W_given=None, *, seconds: float = 1.0) -> SpectralAnalysis:
+    """Run the page's RNN and compute every spectrum it shows (see :class:`SpectralAnalysis`).
+
+    ``seconds`` scales the work plan (:func:`work_plan`).
+    """
+    from .numerics import first_nonfinite
+    from .products import product_log_singular_values, trajectory_log_singular_values
+    from .rnn import step_jacobians
+
+    check_choice(setting.source, "matrix source", SOURCES)
+    T = check_int(setting.T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    nl_name = get_nonlinearity(setting.nonlinearity).name
+    if setting.iid and setting.source not in MATRIX_KINDS:
+        raise ValueError("A fresh matrix per step needs a random kind (gaussian, orthogonal or identity).")
+
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        if setting.iid:
+            n = check_int(setting.n, "n (the number of hidden units)", low=1)
+            W = fresh_matrix(setting.source, n, scale=setting.scale, seed=setting.seed, t=1)
+            T = work_plan(n, T, seconds=seconds, stack=True).product_steps  # the product *is* the network
+            plan = work_plan(n, T, seconds=seconds)
+            J, w_norms = independent_jacobians(n, T, kind=setting.source, scale=setting.scale, seed=setting.seed,
+                                               nonlinearity=nl_name, input_scale=setting.input_scale,
+                                               bias=setting.bias, weight_norms=True)
+            sigma_max = float(np.max(w_norms))
+            held, overflow, nl = False, None, nl_name
+            sampled = sample_steps(T, plan.spectra_steps)
+            J_sampled = J[sampled - 1]
+            window = T
+            P = product_log_singular_values(J)
+            norms = singular_values(J)[:, 0]
+            last_J = J[-1]
+        else:
+            W, a, nl, held = trajectory_preactivations(setting, W_given)
+            n = W.shape[0]
+            plan = work_plan(n, T, seconds=seconds)
+            d = get_nonlinearity(nl).df(a)
+            overflow = first_nonfinite(a)                   # a_{overflow+1} is the first non-finite one
+            usable = T if overflow is None else overflow
+            if usable == 0:
+                raise ValueError("The very first step overflowed: J_1 is undefined. Lower the scale, the "
+                                 "inputs or the bias.")
+            overflow = None if overflow is None else overflow + 1   # as a step number t
+            window = min(plan.product_steps, usable)
+            sampled = sample_steps(usable, plan.spectra_steps)
+            J_sampled = step_jacobians(W, a[sampled - 1], nl)
+            a_win = a[usable - window:usable]
+            P = trajectory_log_singular_values(W, a_win, nl)
+            norms = step_norms(W, d[usable - window:usable])
+            last_J = step_jacobians(W, a_win[-1:], nl)[0]
+            sigma_max = None
+        spectra = step_spectra(J_sampled, steps=sampled, radius=n <= RADIUS_OVER_TIME_MAX_N)
+        P = np.asarray(P, dtype=float)
+        lyap = P[0] / window            # = lyapunov_exponents(J) of the window, without a second sweep
+    W_spec = matrix_spectrum(W)
+    verdict = pascanu_verdict(W, nl, sigma_max=sigma_max)
+    chain = bound_chain(P, norms, gamma=verdict.gamma, sigma_max=verdict.sigma_max)
+    theory, label = _exact_exponents(setting, last_J, nl, held)
+    return SpectralAnalysis(
+        W=W, nonlinearity=nl, held_at_fixed_point=held, iid=setting.iid, W_spectrum=W_spec, verdict=verdict,
+        plan=plan, T=T, window=window, overflow_step=overflow, spectra=spectra,
+        product_distance=np.arange(window + 1), product_log_sv=P[::-1], lyapunov=lyap, theory=theory,
+        theory_label=label, chain=chain)
