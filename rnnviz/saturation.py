@@ -200,8 +200,10 @@ class PascanuCheck:
 
 def pascanu_check(W, nonlinearity: str | Nonlinearity = "tanh") -> PascanuCheck:
     """Compare the largest singular value of ``W`` (not its eigenvalues) with ``1 / gamma``."""
-    nl = get_nonlinearity(nonlinearity)
-    sigma = spectral_norm(as_square(W, "W"))
+    return _pascanu(spectral_norm(as_square(W, "W")), get_nonlinearity(nonlinearity))
+
+
+def _pascanu(sigma: float, nl: Nonlinearity) -> PascanuCheck:
     gamma = float(nl.gamma)
     return PascanuCheck(sigma, gamma, 1.0 / gamma, gamma * sigma, bool(gamma * sigma < 1.0))
 
@@ -257,5 +259,5 @@ def saturation_run(
     if used == 0:  # pragma: no cover - a_1 = U x_1 + b is always finite
         raise ValueError("The very first pre-activation is not finite.")
     stats = derivative_stats(traj.a[:used], W, nl, threshold=threshold)
-    return SaturationRun(W=W, a=traj.a, h=traj.h, stats=stats, pascanu=pascanu_check(W, nl), T=T,
+    return SaturationRun(W=W, a=traj.a, h=traj.h, stats=stats, pascanu=_pascanu(stats.sigma_max, nl), T=T,
                          steps_used=used, state_nonfinite_step=first_nonfinite(traj.h))
