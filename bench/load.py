@@ -183,8 +183,13 @@ class Server:
             lines = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             return []
-        return [ln.strip() for ln in lines
-                if re.search(r"Traceback|Error|Exception|WARNING", ln) and "gatherUsageStats" not in ln]
+        out = []
+        for ln in lines:
+            ln = ln.strip()
+            # The exception line that ends a traceback ("OverflowError: ..."), and logged warnings/errors.
+            if re.match(r"^[\w.]*(Error|Exception|Warning)\b.*:", ln) or re.search(r"\b(WARNING|ERROR)\b", ln):
+                out.append(ln)
+        return out
 
 
 # --------------------------------------------------------------------------- one session
@@ -306,7 +311,7 @@ class Session:
         which = el.WhichOneof("type")
         if which == "exception":
             e = el.exception
-            run.exceptions.append(f"{e.type}: {e.message}".strip()[:300])
+            run.exceptions.append(f"{e.type or '(type redacted)'}: {e.message}".strip()[:300])
         elif which == "alert" and el.alert.format == el.alert.ERROR:
             run.errors_shown.append(el.alert.body[:300])
 
@@ -446,9 +451,9 @@ def print_report(results: dict) -> None:
                 print(f"   {x}")
         print(f"ForwardMsgs answered from the session's own cache (ref_hash): {s['cache_refs']}")
         problems = a.get("server_log_problems", [])
-        print(f"server log warnings/tracebacks: {len(problems) or 'none'}")
-        for ln in problems[:8]:
-            print(f"   {ln[:200]}")
+        print(f"server log exceptions/warnings: {len(problems) or 'none'}")
+        for ln, count in sorted(((ln, problems.count(ln)) for ln in set(problems)), key=lambda t: -t[1])[:8]:
+            print(f"   {count:4d}× {ln[:200]}")
     if results.get("slow_pages"):
         print("\nPages over budget (hall p95 > 1.5× the trivial app's p95, or cold visit > 1 s, or > 2 MB/run):")
         for ln in results["slow_pages"]:
