@@ -331,3 +331,81 @@ def test_apply_convention_reports_nonfinite(key):
     assert math.isnan(out.angle_deg)
     expected_after = {"torch_norm": 1, "tf_global": 3, "keras_global_clipnorm": 3, "keras_clipnorm": 1}
     assert out.nonfinite_after == expected_after.get(key, 0)
+
+
+# ----------------------------------------------------------------- example gradients
+
+def test_example_gradients_norms_shapes_and_poison():
+    dW, dU, db = C.example_gradients((30.0, 3.0, 0.0), hidden=5, inputs=2, seed=7)
+    assert dW.shape == (5, 5) and dU.shape == (5, 2) and db.shape == (5,)
+    assert np.linalg.norm(dW) == pytest.approx(30.0) and np.linalg.norm(dU) == pytest.approx(3.0)
+    assert not np.any(db)
+    again = C.example_gradients((30.0, 3.0, 0.0), hidden=5, inputs=2, seed=7)
+    assert all(np.array_equal(a, b) for a, b in zip((dW, dU, db), again))
+    _, bad, _ = C.example_gradients((1.0, 1.0, 1.0), poison="nan", poison_tensor=1)
+    assert np.isnan(bad.flat[0]) and np.isfinite(bad.flat[1:]).all()
+    with pytest.raises(ValueError, match="poison"):
+        C.example_gradients(poison="zero")
+    with pytest.raises(ValueError, match="norm of dU"):
+        C.example_gradients((1.0, -1.0, 1.0))
+
+
+# ----------------------------------------------------------------- chart frames (rnnviz.charts.clipping)
+
+def _outcomes(grads, c=1.0):
+    return [C.apply_convention(k, grads, c) for k in C.CONVENTION_KEYS]
+
+
+def test_composition_frame_shares():
+    from rnnviz.charts import clipping as CH
+    grads = C.example_gradients((30.0, 3.0, 0.3))
+    frame = CH.composition_frame(grads, _outcomes(grads))
+    shares = frame.pivot(index="row", columns="tensor", values="share")[["dW", "dU", "db"]]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+    original = shares.loc["original gradient"].to_numpy()
+    np.testing.assert_allclose(original, np.array([900.0, 9.0, 0.09]) / 909.09)
+    # Global conventions keep the split exactly; Keras clipnorm gives (1, 1, 0.3)^2 / 2.09.
+    np.testing.assert_allclose(shares.loc[CH.convention_label("tf_global")].to_numpy(), original, rtol=1e-12)
+    np.testing.assert_allclose(shares.loc[CH.convention_label("keras_clipnorm")].to_numpy(),
+                               np.array([1.0, 1.0, 0.09]) / 2.09, rtol=1e-12)
+
+
+def test_nonfinite_frame_states():
+    from rnnviz.charts import clipping as CH
+    grads = C.example_gradients((2.0, 2.0, 2.0), poison="inf", poison_tensor=1)
+    frame = CH.nonfinite_frame(grads, _outcomes(grads)).set_index(["convention", "tensor"])["state"]
+    torch = CH.convention_label("torch_norm")
+    assert frame[(torch, "dW")] == "finite, wiped to 0" and frame[(torch, "dU")] == "some NaN"
+    assert (frame[CH.convention_label("tf_global")] == "all NaN").all()
+    keras = CH.convention_label("keras_clipnorm")
+    assert frame[(keras, "dW")] == "finite, kept" and frame[(keras, "dU")] == "some NaN"
+    assert (frame[CH.convention_label("torch_value")] == "finite, kept").all()
+
+
+def test_fast_specs_match_the_altair_charts():
+    """The cached-template spec and the full Altair chart are the same chart (structure and data)."""
+    from rnnviz.charts import clipping as CH
+    from rnnviz import cliff
+    grads = C.example_gradients((30.0, 3.0, 0.3), poison="nan")
+    outs = _outcomes(grads)
+    surface = cliff.cliff_surface(n_w=9, n_b=7)
+    runs = {"free": cliff.cliff_descent(iterations=5), "held": cliff.cliff_descent(iterations=5, max_norm=1.0)}
+    g = np.array([3.0, 1.0])
+    pairs = [
+        (CH.nonfinite_spec(grads, outs), CH.nonfinite_chart(grads, outs)),
+        (CH.composition_spec(grads, outs), CH.composition_chart(grads, outs)),
+        (CH.cliff_surface_spec(surface, runs, wall=(4.3, -2.1, 6.0, -3.2)),
+         CH.cliff_surface_chart(surface, runs, wall=(4.3, -2.1, 6.0, -3.2))),
+        (CH.descent_spec(runs), CH.descent_chart(runs)),
+        (CH.geometry_spec(g, g / 2, np.array([1.0, 1.0]), max_norm=1.0, clip_value=1.0, angle_norm=0.0,
+                          angle_value=26.6),
+         CH.geometry_chart(g, g / 2, np.array([1.0, 1.0]), max_norm=1.0, clip_value=1.0, angle_norm=0.0,
+                           angle_value=26.6)),
+    ]
+    for spec, chart in pairs:
+        full = chart.to_dict()  # validates against the Vega-Lite schema
+        assert {k: v for k, v in spec.items() if k != "datasets"} == \
+               {k: v for k, v in full.items() if k != "datasets"}
+        assert set(spec["datasets"]) == set(full["datasets"])
+        for name, frame in spec["datasets"].items():
+            assert len(frame) == len(full["datasets"][name])

@@ -103,9 +103,13 @@ def convention_table_frame() -> pd.DataFrame:
 def convention_table_markdown() -> str:
     """The framework table as a Markdown table (wraps long cells, keeps API names as code)."""
     head = "| framework | API | norm | coefficient | an inf / NaN entry |\n|---|---|---|---|---|\n"
-    rows = [f"| {c.framework} | `{c.api}` | {c.norm} | {c.coefficient} | {c.nonfinite} |"
+
+    def cell(text: str) -> str:  # a literal "|" would end the cell
+        return text.replace("||", "‖").replace("|", "\\|")
+
+    rows = [f"| {cell(c.framework)} | `{cell(c.api)}` | {cell(c.norm)} | {cell(c.coefficient)} | {cell(c.nonfinite)} |"
             for c in CLIPPING_CONVENTIONS]
-    return head + "\n".join(r.replace("||", "‖") for r in rows)
+    return head + "\n".join(rows)
 
 
 # --------------------------------------------------------------------------- 2-D geometry
@@ -436,7 +440,8 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
 def _surface_args(surface, paths, wall, width, height):
     w_dom = (float(surface.w[0]), float(surface.w[-1]))
     b_dom = (float(surface.b[0]), float(surface.b[-1]))
-    half = (float(surface.w[1] - surface.w[0]) / 2.0, float(surface.b[1] - surface.b[0]) / 2.0)
+    # Cells overlap their neighbours by 4 % so no anti-aliasing seams show between them.
+    half = (float(surface.w[1] - surface.w[0]) * 0.52, float(surface.b[1] - surface.b[0]) * 0.52)
     runs = tuple(paths)
     frames = {"surface": surface_frame(surface),
               "wall": pd.DataFrame({"w": [wall[0], wall[2]], "b": [wall[1], wall[3]]}),
