@@ -35,8 +35,8 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     """
     import pyarrow as pa
 
-    chart = chart.copy(deep=True)
     datasets: dict[str, bytes] = {}
+    swapped: list[tuple[object, pd.DataFrame]] = []  # restored below: the chart is left as it was
 
     def swap(node):
         data = getattr(node, "data", alt.Undefined)
@@ -48,16 +48,18 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
             raw = sink.getvalue().to_pybytes()
             name = "data-" + hashlib.md5(raw).hexdigest()
             datasets[name] = raw
+            swapped.append((node, data))
             node.data = alt.NamedData(name=name)
         for attr in ("layer", "hconcat", "vconcat", "concat"):
             for sub in getattr(node, attr, None) or []:
                 swap(sub)
-        spec = getattr(node, "spec", None)
-        if spec is not None and not isinstance(spec, type(alt.Undefined)):
-            swap(spec)
 
-    swap(chart)
-    out = chart.to_dict(validate=False)
+    try:
+        swap(chart)
+        out = chart.to_dict(validate=False)
+    finally:
+        for node, data in swapped:
+            node.data = data
     out["datasets"] = {**out.get("datasets", {}), **datasets}
     return out
 
