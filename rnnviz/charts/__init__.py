@@ -23,3 +23,18 @@ from .scalar import (
     with_marker,
 )
 from .nonlinearity import curves_chart, heatmap_chart, histogram_chart, step_bound_chart
+from .clipping import (
+    cliff_slice_chart,
+    cliff_slice_spec,
+    cliff_surface_chart,
+    cliff_surface_spec,
+    composition_chart,
+    composition_spec,
+    convention_table_markdown,
+    descent_chart,
+    descent_spec,
+    geometry_chart,
+    geometry_spec,
+    nonfinite_chart,
+    nonfinite_spec,
+)
