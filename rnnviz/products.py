@@ -91,6 +91,15 @@ def _structural_zeros(J: np.ndarray) -> np.ndarray:
     return out
 
 
+def _max_abs(J: np.ndarray) -> np.ndarray:
+    """Largest absolute entry of each matrix of a (T, n, n) stack."""
+    out = np.empty(J.shape[0])
+    step = max(1, _CHUNK_BYTES // (8 * J.shape[1] * J.shape[1]))
+    for s in range(0, J.shape[0], step):
+        out[s:s + step] = np.abs(J[s:s + step]).max(axis=(1, 2))
+    return out
+
+
 def _structural_zeros_factored(W: np.ndarray, d: np.ndarray) -> np.ndarray:
     """As :func:`_structural_zeros` for ``J_t = diag(d_t) W`` without forming the stack."""
     n = W.shape[0]
@@ -133,12 +142,15 @@ def _combine(svd_log: np.ndarray, est_log: np.ndarray, zeros: np.ndarray) -> np.
     return out
 
 
-def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, *, all_rows: bool = True) -> np.ndarray:
+def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarray, *,
+           all_rows: bool = True) -> np.ndarray:
     """The graded-QR sweep shared by every public function (see the module docstring).
 
     ``get_J(t)`` returns ``J_t`` for t = 1..T; ``zeros_per_step[t-1]`` is the number of exact zero
-    singular values ``J_t`` forces (:func:`_structural_zeros`). Returns (T+1, n) rows, or only row 0
-    as (1, n) when ``all_rows`` is False.
+    singular values ``J_t`` forces (:func:`_structural_zeros`) and ``max_abs[t-1]`` its largest
+    entry in absolute value (every entry of ``r_t`` is at most ``n`` times that, so dividing by it
+    keeps the update far from overflow and underflow whatever the scale of the Jacobians). Returns
+    (T+1, n) rows, or only row 0 as (1, n) when ``all_rows`` is False.
 
     State after step k (product ``P_{k-1}^T = Q R``): ``Q`` kept as LAPACK Householder reflectors
     (``hh``, ``tau``: applying them costs less than forming Q); ``R = diag(exp(Lc)) Rr`` with
@@ -149,6 +161,8 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, *, all_rows: bool 
         out[T] = 0.0
     # zeros[k] = exact zeros of the product J_T ... J_{k+1} (a product can only lose rank)
     zeros = np.maximum.accumulate(np.asarray(zeros_per_step, dtype=np.int64)[::-1])[::-1]
+    max_abs = np.where(max_abs > 0, max_abs, 1.0)
+    log_max_abs = np.log(max_abs)
     geqrf, ormqr, trmm = _LAPACK
     lwork = max(64 * n, 1)
     hh = tau = None
@@ -180,16 +194,19 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, *, all_rows: bool 
             # R's rows have log norms L = Lc + log nrm). Factor e^{s_i} out of row i with
             # s_i >= L_j for all j >= i, so every term has norm <= |r_ij|: no overflow, and
             # trmm reads only the upper triangle of hh (j >= i); what lies below may be inf.
+            m = max_abs[k - 1]
             Lmax = L.max()
             if Lmax - L.min() < 600.0:  # (false with -inf rows) one column scaling does it
                 s = np.full(n, Lmax)
-                D = hh * np.exp(Lc - Lmax)[None, :]
+                D = hh * (np.exp(Lc - Lmax) / m)[None, :]
             else:
                 s = np.maximum.accumulate(L[::-1])[::-1]
                 s[~np.isfinite(s)] = 0.0
                 D = np.subtract(Lc[None, :], s[:, None], order="F")
                 np.exp(D, out=D)
                 D *= hh
+                D /= m
+            s = s + log_max_abs[k - 1]
             Rn = trmm(1.0, D, Rr)
             new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
             if not new_nrm.min() > 1e-200:
@@ -291,7 +308,7 @@ def product_log_singular_values(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J))
+    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _max_abs(J))
 
 
 def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarray:
@@ -302,7 +319,8 @@ def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarr
     when needed. ``a`` is ``Trajectory.a`` of an unbatched run, shape (T, n).
     """
     W, d = _factored(W, a, nonlinearity)
-    return _sweep(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W, _structural_zeros_factored(W, d))
+    return _sweep(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W, _structural_zeros_factored(W, d),
+                  (np.abs(d) * np.abs(W).max(axis=1)[None, :]).max(axis=1))
 
 
 def _factored(W, a, nonlinearity):
@@ -337,7 +355,7 @@ def lyapunov_exponents(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), all_rows=False)[0] / T
+    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _max_abs(J), all_rows=False)[0] / T
 
 
 def newman_exponents(n: int, sigma: float = 1.0) -> np.ndarray:

@@ -23,6 +23,9 @@ import numpy as np
 from ._validate import MAX_HIDDEN, MAX_STEPS, as_array, as_square, check_choice, check_float, check_int
 from .nonlinearities import get_nonlinearity
 
+#: Largest ``scale`` accepted by :func:`init_recurrent` (far beyond any useful value, and far from overflow).
+MAX_SCALE = 1e100
+
 #: Accepted values of ``init_recurrent(..., scheme=...)``.
 INIT_SCHEMES: tuple[str, ...] = ("gaussian", "orthogonal", "identity")
 
@@ -39,7 +42,7 @@ def init_recurrent(n: int, scheme: str = "gaussian", scale: float = 1.0, seed: i
     """
     n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
     scheme = check_choice(scheme, "initialisation scheme", INIT_SCHEMES)
-    scale = check_float(scale, "scale", low=0.0)
+    scale = check_float(scale, "scale", low=0.0, high=MAX_SCALE)
     seed = check_int(seed, "seed", low=0)
     if scheme == "identity":
         return scale * np.eye(n)

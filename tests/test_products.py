@@ -78,6 +78,7 @@ def test_rnn_jacobians_match_explicit_svd():
     J = step_jacobians(W, tr.a, "tanh")
     got = product_log_singular_values(J)
     assert_matches_svd(got, explicit_log_sv(J))
+    # same sweep, Jacobians built one at a time instead of stacked
     np.testing.assert_array_equal(trajectory_log_singular_values(W, tr.a, "tanh"), got)
 
 

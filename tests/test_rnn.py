@@ -62,6 +62,7 @@ def test_init_identity_and_determinism():
         (dict(n=4, scheme="xavier"), "gaussian"),
         (dict(n=4, scale=-1.0), "at least 0"),
         (dict(n=4, scale=float("nan")), "finite"),
+        (dict(n=1, scale=1e308), "at most"),
         (dict(n=4, seed=-1), "seed"),
     ],
 )
