@@ -290,9 +290,17 @@ with guard("The cliff"):
     with left:
         b_sec, loss_sec, slope_sec, b_star = cross_section(float(w0))
         st.vega_lite_chart(cross_section_spec(float(w0)), width="content")
-        st.caption(f"**Notice:** at w = {w0:g} the loss drops by a cliff at b* = {b_star:.4f} (dashed), "
-                   f"where |∂E/∂b| reaches {np.max(np.abs(slope_sec)):.3g} on this grid — and keeps growing "
-                   "the closer you sample. Away from the wall the slope is below 1.")
+        peak = float(np.max(np.abs(slope_sec)))
+        if float(w0) <= rnnviz.cliff_wall_min_w():
+            where = (f"at w = {w0:g} (below 4.26) the start x₀ is a *stable* fixed point at b* = {b_star:.4f}, "
+                     "so there is no watershed there: the drop is a softer fold")
+        elif not WINDOW_B[0] <= b_star <= WINDOW_B[1]:
+            where = f"at w = {w0:g} the wall b* = {b_star:.4f} lies below this window"
+        else:
+            where = (f"at w = {w0:g} the loss drops by a cliff at b* = {b_star:.4f} (dashed), and the slope "
+                     "there keeps growing the closer you sample")
+        st.caption(f"**Notice:** {where}. The steepest |∂E/∂b| on this grid is {peak:.3g} (log axis). One "
+                   "sigmoid step has slope at most w/4, but 50 steps multiply those slopes.")
     with right:
         st.vega_lite_chart(descent_spec, width="content")
         st.caption("**Notice:** the unclipped loss jumps at the iteration where its step length spikes, then "

@@ -474,7 +474,7 @@ def slice_frame(b, loss, dE_db, wall_b: float) -> pd.DataFrame:
 
 def _slice_layers(b_dom: tuple[float, float], width: int):
     xs = alt.Scale(domain=list(b_dom), nice=False, zero=False)
-    rule = alt.Chart(_src("wall")).mark_rule(strokeDash=[5, 4], color=NEUTRAL_COLOR).encode(
+    rule = alt.Chart(_src("wall")).mark_rule(strokeDash=[5, 4], color=NEUTRAL_COLOR, clip=True).encode(
         x=alt.X("b:Q", scale=xs), tooltip=[alt.Tooltip("b:Q", title="wall b*", format=".5f")])
     tips = [alt.Tooltip("b:Q", format=".5f"), alt.Tooltip("loss:Q", title="E", format=".4g"),
             alt.Tooltip("slope:Q", title="|∂E/∂b|", format=".4g"), alt.Tooltip("status:N")]
