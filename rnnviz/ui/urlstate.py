@@ -59,11 +59,41 @@ def raw_param(key: str) -> str | None:
     return values[-1] if values else None
 
 
+def is_finite_number(raw: str) -> bool:
+    """Whether a link value reads as a finite number (guards Streamlit's integer inputs)."""
+    try:
+        return math.isfinite(float(raw)) and abs(float(raw)) < 2**53
+    except (ValueError, OverflowError):
+        return False
+
+
+def drop_param(key: str) -> None:
+    """Remove a parameter from the URL before its widget is drawn this run.
+
+    Streamlit seeds a bound widget from the query string it saw when the page loaded, a copy
+    that ``st.query_params`` cannot reach, so that copy is cleared too. It is internal state
+    (checked on 1.67); if it moves, only this guard degrades and tests/app/test_hostile_pages.py
+    says so.
+    """
+    try:
+        del st.query_params[key]
+    except KeyError:
+        pass
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        ctx.session_state._state.query_params._initial_query_params.pop(key, None)
+    except AttributeError:
+        pass
+
+
 def record(key: str, value, default, *, raw: str | None, format_func=None, container=st) -> None:
     """After drawing a bound widget: note a rejected link value, update the link box."""
     if raw is not None and not _matches(raw, value, format_func):
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
         container.caption(
-            f":material/link_off: The link asked for `{key}={raw}`, which this control does not "
+            f":material/link_off: The link asked for `{key}={shown}`, which this control does not "
             f"accept, so it shows the default ({url_value(value)}) instead."
         )
     state = st.session_state.setdefault(_STATE, {})

@@ -17,8 +17,13 @@ from . import urlstate
 BIND = "query-params"
 
 
-def _bound(kind: str, label: str, *, key: str, default, container, format_func=None, **kwargs):
+def _bound(kind: str, label: str, *, key: str, default, container, format_func=None, sanitize=None,
+           **kwargs):
     raw = urlstate.raw_param(key)
+    if raw is not None and sanitize is not None and not sanitize(raw):
+        # Streamlit would crash on this value (e.g. an integer input given ?seed=1e400); drop it from
+        # the URL before the widget exists, so the control falls back to its default and says so.
+        urlstate.drop_param(key)
     widget = getattr(container, kind)
     value = widget(label, key=key, bind=BIND, **kwargs)
     urlstate.record(key, value, default, raw=raw, format_func=format_func, container=container)
@@ -41,7 +46,7 @@ def select_slider(label: str, options: Sequence, *, key: str, value=None, help: 
 def number(label: str, *, key: str, min_value, max_value, value, step=None, help: str | None = None,
            format: str | None = None, container=st):
     return _bound("number_input", label, key=key, default=value, container=container,
-                  min_value=min_value, max_value=max_value, value=value, step=step, help=help,
+                  sanitize=urlstate.is_finite_number, min_value=min_value, max_value=max_value, value=value, step=step, help=help,
                   format=format)
 
 
