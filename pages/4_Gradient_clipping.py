@@ -7,7 +7,7 @@ import streamlit as st
 
 import rnnviz
 from rnnviz.charts import clipping as charts
-from rnnviz.ui import cached, guard, lecture, page_frame, widgets
+from rnnviz.ui import Preset, cached, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.registry import PAGES
 
 PAGE = next(p for p in PAGES if p.path == "pages/4_Gradient_clipping.py")
@@ -249,6 +249,21 @@ st.markdown(
 )
 st.latex(r"h_t = \sigma(w\,h_{t-1} + b),\quad h_0 = \sigma(0.5),\quad E = (h_{50} - 0.7)^2"
          r"\qquad\text{wall: } b^*(w) = 0.5 - w\,\sigma(0.5)")
+preset_bar(
+    [
+        Preset("Thrown off the cliff", "The default: from (5, −2.9) with η = 0.5 the unclipped run meets the "
+               "wall at iteration 38 and one step of length 5 throws it onto a plateau; the clipped run "
+               "ends in the valley.", {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "it": 100}),
+        Preset("A tiny η is not enough", "η = 0.05: a typical step is 0.003 long, yet at the wall one "
+               "step is 0.8 — over two hundred times longer. The unclipped run still ends far worse.",
+               {"w0": 5.0, "b0": -2.9, "lr": 0.05, "mc": 1.0, "it": 300}),
+        Preset("Thrown 27 units", "From (4.5, −2.4) with η = 1 the step at iteration 3 is 27 units long: "
+               "the run lands at (18.4, 20.6), on a plateau where it never moves again.",
+               {"w0": 4.5, "b0": -2.4, "lr": 1.0, "mc": 1.0, "it": 100}),
+    ],
+    page="clip",
+    path=PAGE.path,
+)
 with guard("The cliff"):
     controls, surf_col = st.columns([1, 2.7], gap="medium")
     with controls:

@@ -152,3 +152,17 @@ def test_surface_and_point_bad_arguments():
         K.cliff_loss_and_grad(np.ones(3), np.ones(4))
     with pytest.raises(ValueError, match="target"):
         K.cliff_loss_and_grad(5.0, -2.0, target=1.5)
+
+
+def test_the_page_presets_say_what_happens():
+    """The captions of the clipping page's cliff presets, checked against the computation."""
+    free = K.cliff_descent(5.0, -2.9, lr=0.5, iterations=100)
+    assert free.biggest_step == 38 and free.step_length[38] == pytest.approx(5.16, abs=0.01)
+    tiny = K.cliff_descent(5.0, -2.9, lr=0.05, iterations=300)
+    assert np.median(tiny.step_length) == pytest.approx(0.003, abs=5e-4)
+    assert tiny.step_length.max() == pytest.approx(0.8, abs=0.02)
+    assert tiny.loss[-1] > 10 * K.cliff_descent(5.0, -2.9, lr=0.05, iterations=300, max_norm=1.0).loss[-1]
+    far = K.cliff_descent(4.5, -2.4, lr=1.0, iterations=100)
+    assert far.biggest_step == 3 and far.step_length[3] == pytest.approx(26.8, abs=0.1)
+    assert (far.w[4], far.b[4]) == (pytest.approx(18.4, abs=0.05), pytest.approx(20.6, abs=0.05))
+    assert np.all(far.step_length[5:] < 1e-6)   # on the plateau it never moves again
