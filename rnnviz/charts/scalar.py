@@ -178,7 +178,9 @@ def gradient_chart(tr: ScalarTrajectory, *, tolerance: float = 1e-8) -> alt.Laye
             color=alt.Color("reference:N", title="dashed: c^(T−k)",
                             scale=alt.Scale(domain=[r[0] for r in refs],
                                             range=[VANISH_COLOR, EXPLODE_COLOR][:len(refs)]),
-                            legend=alt.Legend(orient="bottom-left", direction="vertical", labelLimit=260,
+                            # in the corner the line leaves empty: top-left when the gradient grows
+                            legend=alt.Legend(orient="top-left" if tr.log_abs_grad[0] > 0 else "bottom-left",
+                                              direction="vertical", labelLimit=260,
                                               fillColor="rgba(255,255,255,0.85)", padding=4)),
             tooltip=[alt.Tooltip("reference:N")]))
     lo = float(data["log10"].min())
@@ -275,7 +277,7 @@ def phase_map_chart(pm: PhaseMap, *, clip: float = 1.5) -> alt.LayerChart:
         y2=alt.Y2("b1:Q"),
         color=alt.Color("shown:Q", scale=alt.Scale(scheme=DIVERGING_SCHEME, domain=[-clip, clip], domainMid=0),
                         title=["λ per step", "< 0 vanishing", "> 0 exploding"],
-                        legend=alt.Legend(orient="right", gradientLength=180)),
+                        legend=alt.Legend(orient="right", gradientLength=180, values=[-clip, 0, clip])),
         tooltip=[alt.Tooltip("w:Q", format=".2f"), alt.Tooltip("b:Q", format=".2f"),
                  alt.Tooltip("lam:N", title="λ = mean log|w·f′|"), alt.Tooltip("verdict:N")],
     )
