@@ -15,8 +15,7 @@ import pytest
 from streamlit.source_util import page_icon_and_name
 
 from rnnviz.ui.registry import HOME, available_pages
-
-from conftest import PAGE_TIMEOUT, start_server
+from app_server import PAGE_TIMEOUT, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -63,6 +62,11 @@ def problems(page, page_path: str, server, js_errors: list[str]) -> list[str]:
     elif not all(drawn):
         found.append(f"{drawn.count(False)} of {len(drawn)} charts not drawn (no canvas/svg)")
     found += [f"JavaScript error: {e}" for e in js_errors]
+    expected_nav = list(titles().values())
+    if nav_labels(page) != expected_nav:
+        found.append(f"the sidebar lists {nav_labels(page)}, expected the page titles {expected_nav}")
+    if page.locator('[data-testid="stSidebarNav"]').count():
+        found.append("Streamlit's file-name navigation is showing (client.showSidebarNavigation)")
     return [f"{page_path}: {p}" for p in found]
 
 
@@ -109,24 +113,23 @@ def test_deep_link_is_the_first_request_to_a_fresh_server(browser, timings):
     if not pages:
         pytest.skip("no page in pages/ yet: nothing to deep-link to")
     target = pages[-1]
-    expected_nav = list(titles().values())
     fresh = start_server("deep-link")  # waits for the port only: no HTTP request before ours
     try:
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
-        url = f"{fresh.url}/{url_path(target)}?first=request"
+        js_errors: list[str] = []
+        page.on("pageerror", lambda exc: js_errors.append(str(exc)))
+        url = f"{fresh.url}/{url_path(target)}"
         seconds = load(page, url)
         timings.record("browser load (script done, charts drawn)", f"{target} (deep link, fresh server)",
                        "first visit", seconds)
         heading = page.locator("h1").first.inner_text().strip()
         assert heading == titles()[target], (
-            f"deep link {url} on a fresh server showed {heading!r}, not {titles()[target]!r};\n"
-            f"server log:\n{fresh.log_tail()}")
-        assert page.url.split("?")[0].endswith("/" + url_path(target)), page.url
-        assert page.locator('[data-testid="stSidebarNav"]').count() == 0, \
-            "Streamlit's file-name navigation is showing (client.showSidebarNavigation should be false)"
-        assert nav_labels(page) == expected_nav, f"navigation shows {nav_labels(page)}, expected {expected_nav}"
-        assert not page.locator(EXCEPTION).count(), fresh.log_tail()
+            f"the deep link {url}, first request to a fresh server, showed {heading!r} instead of "
+            f"{titles()[target]!r}; server log:\n{fresh.log_tail()}")
+        assert page.url.rstrip("/").endswith("/" + url_path(target)), f"redirected to {page.url}"
+        found = problems(page, target, fresh, js_errors)  # includes the navigation by title
+        assert not found, "\n".join(found)
         context.close()
     finally:
         fresh.stop()
