@@ -95,3 +95,9 @@ def test_exploding_linear_overflow_is_content():
 def test_dead_relus_are_counted():
     metrics = _ok(_open(nl="relu", bias=-5.0, in_scale=0.0))
     assert metrics["Dead unit-steps"] == "100.0%"
+
+
+def test_lecture_mode():
+    at = _open(lecture=True)
+    _ok(at)
+    assert not at.expander[0].proto.expanded  # secondary controls folded away for the projector

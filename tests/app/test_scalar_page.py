@@ -108,3 +108,9 @@ def test_dead_relu_is_explained():
     _ok(at)
     assert any("exactly 0" in i.value for i in at.info)
     assert at.metric[0].value == "0 (exactly)"
+
+
+def test_lecture_mode():
+    at = _open(lecture=True)
+    _ok(at)
+    assert not at.expander[0].proto.expanded  # secondary controls folded away for the projector
