@@ -194,27 +194,29 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
             # R's rows have log norms L = Lc + log nrm). Factor e^{s_i} out of row i with
             # s_i >= L_j for all j >= i, so every term has norm <= |r_ij|: no overflow, and
             # trmm reads only the upper triangle of hh (j >= i); what lies below may be inf.
-            m = max_abs[k - 1]
+            # divide r by m = max |J_k| (|r_ij| <= n m): inside the exponent while m is moderate,
+            # explicitly otherwise, so that no factor below can overflow or turn subnormal
+            lm = log_max_abs[k - 1]
+            H, e = (hh, lm) if abs(lm) < 40.0 else (hh / max_abs[k - 1], 0.0)
             Lmax = L.max()
             if Lmax - L.min() < 600.0:  # (false with -inf rows) one column scaling does it
                 s = np.full(n, Lmax)
-                D = hh * (np.exp(Lc - Lmax) / m)[None, :]
+                D = H * np.exp(Lc - (Lmax + e))[None, :]
             else:
                 s = np.maximum.accumulate(L[::-1])[::-1]
                 s[~np.isfinite(s)] = 0.0
-                D = np.subtract(Lc[None, :], s[:, None], order="F")
+                D = np.subtract(Lc[None, :], (s + e)[:, None], order="F")
                 np.exp(D, out=D)
-                D *= hh
-                D /= m
-            s = s + log_max_abs[k - 1]
+                D *= H
+            s += lm
             Rn = trmm(1.0, D, Rr)
             new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
-            if not new_nrm.min() > 1e-200:
-                # a row came out tiny or zero: exact zero rows are fine as they are; anything
+            if not (new_nrm.min() > 1e-200 and new_nrm.max() < 1e200):
+                # a row came out tiny, zero or huge: exact zero rows are fine as they are; anything
                 # else is redone in the log domain, where nothing can underflow
                 r = np.triu(hh)
                 exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
-                if (~(new_nrm > 1e-200) & ~exact_zero).any():
+                if (~((new_nrm > 1e-200) & (new_nrm < 1e200)) & ~exact_zero).any():
                     Rn, new_nrm, s = _exact_update(r, L, Rr, nrm)
             Rr, nrm, Lc = Rn, new_nrm, s
             L = Lc + np.log(nrm)

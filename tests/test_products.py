@@ -198,6 +198,22 @@ def test_rows_that_recover_after_underflow():
     np.testing.assert_allclose(got[0], [0.0, 0.0], atol=1e-9)
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e-30, 1e30, 1e300, 5e-324 * 2**40])
+def test_scale_equivariance_for_tiny_and_huge_jacobians(scale):
+    # log sigma(c^(T-k) P) = (T-k) log c + log sigma(P): exact for products of any scale, even when a
+    # single Jacobian's entries are near the ends of float64.
+    J = gaussian_stack(400, 3, seed=8)
+    got = product_log_singular_values(J * scale)
+    expect = product_log_singular_values(J) + np.log(scale) * np.arange(400, -1, -1)[:, None]
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, expect, rtol=1e-13, atol=1e-9)
+
+
+def test_single_huge_entry():
+    np.testing.assert_allclose(product_log_singular_values(np.array([[[1e200]]])), [[np.log(1e200)], [0.0]], rtol=1e-15)
+    np.testing.assert_allclose(product_log_singular_values(np.array([[[-5e-324]]])), [[np.log(5e-324)], [0.0]], rtol=1e-15)
+
+
 def test_finite_at_ten_thousand_steps_and_rates_converge():
     n, T = 6, 10_000
     J = gaussian_stack(T, n, sigma=2.0, seed=5)
