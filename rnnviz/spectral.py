@@ -408,10 +408,11 @@ class SpectralAnalysis:
 
     The trajectory runs ``T`` steps; the product spectrum, the Lyapunov exponents and the bound chain
     cover its last ``window`` steps (``window == T`` unless the work plan or an overflow capped it).
-    ``product_distance`` (P,) and ``product_log_sv`` (P, n) are rows of
+    ``product_distance`` (window+1,) and ``product_log_sv`` (window+1, n) are the rows of
     ``product_log_singular_values`` in distance order ``d = T - k`` (row d holds the logs of the
     singular values of ``dh_T/dh_{T-d}``); ``lyapunov`` (n,) are measured growth rates per step, ``theory`` their exact
-    values where known (else None) with ``theory_label`` naming the law.
+    values where known (else None) with ``theory_label`` naming the law. If the product's linear
+    algebra failed, ``product_error`` says so and ``product_*``, ``lyapunov`` and ``chain`` are None.
     """
 
     W: np.ndarray
@@ -430,7 +431,8 @@ class SpectralAnalysis:
     lyapunov: np.ndarray
     theory: np.ndarray | None
     theory_label: str
-    chain: BoundChain
+    chain: BoundChain | None
+    product_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -518,6 +520,15 @@ def _exact_exponents(setting: Setting, last_J: np.ndarray, nl: str, held: bool):
     return None, ""
 
 
+def _guarded(func, *args):
+    """``(result, None)``, or ``(None, message)`` when the product's linear algebra fails to converge."""
+    try:
+        return func(*args), None
+    except np.linalg.LinAlgError as exc:
+        return None, (f"the singular values of the product could not be computed ({exc}); the other "
+                      "panels are unaffected.")
+
+
 def spectral_analysis(setting: Setting, W_given=None, *, seconds: float = 1.0) -> SpectralAnalysis:
     """Run the page's RNN and compute every spectrum it shows (see :class:`SpectralAnalysis`).
 
@@ -547,7 +558,7 @@ def spectral_analysis(setting: Setting, W_given=None, *, seconds: float = 1.0) -
             sampled = sample_steps(T, plan.spectra_steps)
             J_sampled = J[sampled - 1]
             window = T
-            P = product_log_singular_values(J)
+            P, product_error = _guarded(product_log_singular_values, J)
             norms = singular_values(J)[:, 0]
             last_J = J[-1]
         else:
@@ -565,17 +576,24 @@ def spectral_analysis(setting: Setting, W_given=None, *, seconds: float = 1.0) -
             sampled = sample_steps(usable, plan.spectra_steps)
             J_sampled = step_jacobians(W, a[sampled - 1], nl)
             a_win = a[usable - window:usable]
-            P = trajectory_log_singular_values(W, a_win, nl)
+            P, product_error = _guarded(trajectory_log_singular_values, W, a_win, nl)
             norms = step_norms(W, d[usable - window:usable])
             last_J = step_jacobians(W, a_win[-1:], nl)[0]
             sigma_max = None
         spectra = step_spectra(J_sampled, steps=sampled, radius=n <= RADIUS_OVER_TIME_MAX_N)
-        P = np.asarray(P, dtype=float)
-        lyap = P[0] / window            # = lyapunov_exponents(J) of the window, without a second sweep
+        if P is not None:
+            P = np.asarray(P, dtype=float)
+            lyap = P[0] / window        # = lyapunov_exponents(J) of the window, without a second sweep
     W_spec = matrix_spectrum(W)
     verdict = pascanu_verdict(W, nl, sigma_max=sigma_max)
-    chain = bound_chain(P, norms, gamma=verdict.gamma, sigma_max=verdict.sigma_max)
     theory, label = _exact_exponents(setting, last_J, nl, held)
+    if P is None:
+        return SpectralAnalysis(
+            W=W, nonlinearity=nl, held_at_fixed_point=held, iid=setting.iid, W_spectrum=W_spec, verdict=verdict,
+            plan=plan, T=T, window=window, overflow_step=overflow, spectra=spectra, product_distance=None,
+            product_log_sv=None, lyapunov=None, theory=theory, theory_label=label, chain=None,
+            product_error=product_error)
+    chain = bound_chain(P, norms, gamma=verdict.gamma, sigma_max=verdict.sigma_max)
     return SpectralAnalysis(
         W=W, nonlinearity=nl, held_at_fixed_point=held, iid=setting.iid, W_spectrum=W_spec, verdict=verdict,
         plan=plan, T=T, window=window, overflow_step=overflow, spectra=spectra,

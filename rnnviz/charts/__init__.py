@@ -38,3 +38,10 @@ from .clipping import (
     nonfinite_chart,
     nonfinite_spec,
 )
+from .spectral import (
+    bound_chain_chart,
+    eigenvalue_chart,
+    lyapunov_chart,
+    product_spectrum_chart,
+    step_spectra_chart,
+)

@@ -20,6 +20,8 @@ LN10 = math.log(10.0)
 HEIGHT = 300
 #: Rows per chart (all lines together): responsive in a browser, and below Altair's 5,000-row limit.
 MAX_ROWS = 4800
+#: Room above the title: in a Streamlit column with width="stretch" the title is clipped otherwise.
+PADDING = {"top": 14, "left": 5, "right": 5, "bottom": 5}
 
 
 def _sci(col: np.ndarray) -> list[str]:
@@ -57,15 +59,20 @@ def eigenvalue_chart(eig_W, eig_J, *, t: int, w_label: str = "W") -> alt.LayerCh
     y = alt.Y("im:Q", title="imaginary part", scale=alt.Scale(domain=dom, nice=False))
     ring = alt.Chart(circle).mark_line(color=NEUTRAL_COLOR, strokeDash=[4, 3]).encode(
         x=x, y=y, order="order:Q")
-    pts = alt.Chart(finite).mark_point(filled=True, size=55, opacity=0.75).encode(
-        x=x, y=y,
-        color=alt.Color("matrix:N", title=None, scale=alt.Scale(range=[OKABE_ITO[4], OKABE_ITO[0]]),
-                        legend=alt.Legend(orient="top")),
-        shape=alt.Shape("matrix:N", title=None, scale=alt.Scale(range=["circle", "diamond"])),
-        tooltip=[alt.Tooltip("matrix:N"), alt.Tooltip("re:Q", title="Re λ", format=".4g"),
-                 alt.Tooltip("im:Q", title="Im λ", format=".4g"), alt.Tooltip("modulus:Q", title="|λ|", format=".4g")],
-    )
-    return (ring + pts).properties(height=HEIGHT + 40, width=HEIGHT + 40, title="Eigenvalues and the unit circle")
+    names = list(dict.fromkeys(df["matrix"]))
+    tips = [alt.Tooltip("matrix:N"), alt.Tooltip("re:Q", title="Re λ", format=".4g"),
+            alt.Tooltip("im:Q", title="Im λ", format=".4g"), alt.Tooltip("modulus:Q", title="|λ|", format=".4g")]
+    color = alt.Color("matrix:N", title=None, scale=alt.Scale(domain=names, range=[OKABE_ITO[0], OKABE_ITO[4]]),
+                      legend=alt.Legend(orient="top"))
+    shape = alt.Shape("matrix:N", title=None, scale=alt.Scale(domain=names, range=["diamond", "circle"]))
+    # W first, larger and hollow, so that eigenvalues of J_t on top of them stay visible.
+    w_pts = alt.Chart(finite[finite["matrix"] == names[0]]).mark_point(filled=False, size=110, strokeWidth=2).encode(
+        x=x, y=y, color=color, shape=shape, tooltip=tips)
+    j_pts = alt.Chart(finite[finite["matrix"] == names[1]]).mark_point(filled=True, size=45, opacity=0.8).encode(
+        x=x, y=y, color=color, shape=shape, tooltip=tips)
+    pts = w_pts + j_pts
+    return (ring + pts).properties(height=HEIGHT + 40, width=HEIGHT + 40, padding=PADDING,
+                                       title="Eigenvalues and the unit circle")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,7 +127,8 @@ def step_spectra_chart(steps, singular_values, radius, *, gamma_sigma: float) ->
                                                                       range=[NEUTRAL_COLOR, EXPLODE_COLOR]),
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("what:N", title="line"), alt.Tooltip("value:Q", format=".4g")])
-    return (band + top + rad + rules).properties(height=HEIGHT, title="Singular values of each step Jacobian J_t")
+    return (band + top + rad + rules).properties(height=HEIGHT, padding=PADDING,
+                                                  title="Singular values of each step Jacobian J_t")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +171,7 @@ def product_spectrum_chart(distance, log_sv, *, max_lines: int = 12) -> alt.Char
                         legend=alt.Legend(orient="right", columns=1 if n <= 12 else 2)),
         tooltip=[alt.Tooltip("distance:Q", title="T − k"), alt.Tooltip("index:O", title="i"),
                  alt.Tooltip("value:N", title="σᵢ"), alt.Tooltip("log10:Q", title="log₁₀ σᵢ", format=".4g")],
-    ).properties(height=HEIGHT, title="Singular values of the gradient path ∂h_T/∂h_k")
+    ).properties(height=HEIGHT, padding=PADDING, title="Singular values of the gradient path ∂h_T/∂h_k")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,21 +192,24 @@ def lyapunov_frame(estimate, theory=None) -> pd.DataFrame:
 def lyapunov_chart(estimate, *, theory=None, theory_label: str = "theory") -> alt.LayerChart:
     """Bars: the measured growth rates μ_i per step; black ticks: the exact values, where known."""
     df = lyapunov_frame(estimate, theory)
+    df["lo"], df["hi"] = df["index"] - 0.4, df["index"] + 0.4
     tips = [alt.Tooltip("index:Q", title="i"), alt.Tooltip("estimate:Q", title="measured μᵢ", format=".4f")]
     if theory is not None:
         tips += [alt.Tooltip("theory:Q", title=theory_label, format=".4f"),
                  alt.Tooltip("difference:Q", title="measured − exact", format=".2e")]
-    x = alt.X("index:O", title="exponent i (1 = fastest growing)",
-              axis=alt.Axis(values=[int(v) + 1 for v in line_indices(len(df), 16)], labelAngle=0))
-    bars = alt.Chart(df).mark_bar(color=VANISH_COLOR, opacity=0.8).encode(
-        x=x, y=alt.Y("estimate:Q", title="growth rate μᵢ per step (natural log)"),
+    xscale = alt.Scale(domain=[0.4, len(df) + 0.6], nice=False, zero=False)
+    x = alt.X("lo:Q", title="exponent i (1 = fastest growing)", scale=xscale, axis=alt.Axis(tickMinStep=1))
+    bars = alt.Chart(df).mark_rect(color=VANISH_COLOR, opacity=0.8).encode(
+        x=x, x2="hi:Q", y=alt.Y("estimate:Q", title="growth rate μᵢ per step (natural log)"), y2=alt.datum(0),
         tooltip=tips)
     layers = [bars]
     if theory is not None:
-        layers.append(alt.Chart(df).mark_tick(color="black", thickness=2, size=14).encode(
-            x=x, y="theory:Q", tooltip=tips))
+        layers.append(alt.Chart(df).mark_tick(color="black", thickness=2.5, orient="horizontal",
+                                                  size=float(max(4, min(18, 320 / max(1, len(df)))))).encode(
+            x=alt.X("index:Q", scale=xscale), y="theory:Q", tooltip=tips))
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=NEUTRAL_COLOR).encode(y="y:Q")
-    return alt.layer(*layers, zero).properties(height=HEIGHT, title="Lyapunov exponents (growth rate per step)")
+    return alt.layer(*layers, zero).properties(height=HEIGHT, padding=PADDING,
+                                               title="Lyapunov exponents (growth rate per step)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,8 +245,8 @@ def bound_chain_chart(distance, actual, middle, outer, *, extra=None) -> alt.Cha
         x=alt.X("distance:Q", title="distance T − k (steps back)"),
         y=alt.Y("log10:Q", title="log₁₀ of the gain"),
         color=alt.Color("quantity:N", title=None, scale=alt.Scale(domain=domain, range=colors),
-                        legend=alt.Legend(orient="top", labelLimit=260)),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)),
         strokeDash=alt.StrokeDash("quantity:N", scale=alt.Scale(domain=domain, range=dashes), legend=None),
         tooltip=[alt.Tooltip("distance:Q", title="T − k"), alt.Tooltip("quantity:N"),
                  alt.Tooltip("value:N", title="value"), alt.Tooltip("log10:Q", title="log₁₀", format=".4g")],
-    ).properties(height=HEIGHT, title="The bound chain, step by step back")
+    ).properties(height=HEIGHT, padding=PADDING, title="The bound chain, step by step back")
