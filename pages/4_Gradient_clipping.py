@@ -30,7 +30,7 @@ NORM_CHOICES = (0.0, 0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0,
 POISON_LABELS = {"+inf": "inf", "−inf": "-inf", "NaN": "nan"}  # shown label → core name
 TENSOR_LABELS = tuple(f"d{name}" for name in rnnviz.TENSOR_NAMES)
 WINDOW_W = (3.5, 6.5)
-WINDOW_B = (-3.3, -1.5)
+WINDOW_B = (-3.3, -1.2)
 RUN_FREE = "without clipping"
 RUN_HELD = "clipped by norm"
 
@@ -219,8 +219,6 @@ with guard("Non-finite gradients"):
         bad_label = widgets.radio("bad entry", tuple(POISON_LABELS), key="bad", index=0,
                                   help="Overflow in back-propagation gives inf; inf − inf or 0 · inf then gives NaN.")
         in_label = widgets.radio("in tensor", TENSOR_LABELS, key="in", index=1)
-        st.latex(r"\text{PyTorch: } \tfrac{c}{\infty + 10^{-6}} = 0,\;\; 0 \cdot g_i = 0,\;\; 0 \cdot \infty = \text{NaN}")
-        st.latex(r"\text{TF: } \lVert g\rVert = \infty \Rightarrow \text{scale} + (\infty - \infty) = \text{NaN}")
     bad, where = POISON_LABELS[bad_label], TENSOR_LABELS.index(in_label)
     bgrads, boutcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where))
     with chart_col:
@@ -233,6 +231,9 @@ with guard("Non-finite gradients"):
             "Keras `clipnorm` spoils only the tensor that holds it. Value clipping turns ±inf into ±v and "
             "lets a NaN through. None of them repairs the step: skip it, or find where the overflow starts."
         )
+    st.latex(r"\text{PyTorch: } \frac{c}{\infty + 10^{-6}} = 0,\quad 0 \cdot g_i = 0,\quad 0 \cdot \infty = \text{NaN}"
+             r"\qquad\qquad"
+             r"\text{TensorFlow: } \lVert g\rVert = \infty \;\Rightarrow\; \text{scale} + (\infty - \infty) = \text{NaN}")
     msg = torch_strict_message(float(nW), float(nU), float(nb), int(seed), bad, int(where), float(tc))
     if msg:
         st.info(f"With `error_if_nonfinite=True` PyTorch stops instead (RuntimeError there, ValueError in "
@@ -269,7 +270,7 @@ with guard("The cliff"):
     with controls:
         w0 = widgets.slider("start w", key="w0", min_value=3.6, max_value=6.4, value=5.0, step=0.05,
                             help="Recurrent weight where both descents start.")
-        b0 = widgets.slider("start b", key="b0", min_value=-3.2, max_value=-1.6, value=-2.9, step=0.05,
+        b0 = widgets.slider("start b", key="b0", min_value=-3.2, max_value=-1.3, value=-2.9, step=0.05,
                             help="Bias where both descents start.")
         lr = widgets.slider("learning rate η", key="lr", min_value=0.05, max_value=2.0, value=0.5, step=0.05)
         mc = widgets.slider("clipping threshold c", key="mc", min_value=0.1, max_value=5.0, value=1.0, step=0.1,

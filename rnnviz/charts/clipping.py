@@ -382,11 +382,11 @@ def jump_frame(path: DescentPath, w_dom, b_dom) -> pd.DataFrame:
     """Where the longest step of ``path`` took off, and a label saying where it landed (may be empty)."""
     k = path.biggest_step
     if k is None or len(path.w) <= k + 1:
-        return pd.DataFrame({"w": [], "b": [], "label": [], "detail": []})
+        return pd.DataFrame({"w": [], "b": [], "w2": [], "b2": [], "label": [], "detail": []})
     land_w, land_b = float(path.w[k + 1]), float(path.b[k + 1])
     inside = w_dom[0] <= land_w <= w_dom[1] and b_dom[0] <= land_b <= b_dom[1]
     where = "to" if inside else "off the map to"
-    return pd.DataFrame({"w": [float(path.w[k])], "b": [float(path.b[k])],
+    return pd.DataFrame({"w": [float(path.w[k])], "b": [float(path.b[k])], "w2": [land_w], "b2": [land_b],
                          "label": [f"thrown {where} ({land_w:.3g}, {land_b:.3g})"],
                          "detail": [f"iteration {k}: ‖∇E‖ = {path.grad_norm[k]:.3g}, "
                                     f"step {path.step_length[k]:.3g} long"]})
@@ -425,6 +425,11 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
                                               filled=False, clip=True).encode(
         x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys),
         tooltip=[alt.Tooltip("label:N", title="unclipped step"), alt.Tooltip("detail:N", title="at")])
+    # The thrown step itself, drawn on top of both paths (cut off at the frame when it leaves the map).
+    throw = alt.Chart(_src("jump")).mark_rule(strokeWidth=4, strokeDash=[8, 4], color=UNCLIPPED_COLOR,
+                                              clip=True).encode(
+        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), x2="w2:Q", y2="b2:Q",
+        tooltip=[alt.Tooltip("label:N", title="unclipped step"), alt.Tooltip("detail:N", title="at")])
     # Dark text on a white halo: readable on both ends of the viridis scale.
     halo = alt.Chart(_src("jump")).mark_text(align="left", dx=18, dy=-16, fontSize=14, fontWeight="bold",
                                              stroke="white", strokeWidth=4, strokeOpacity=0.9, clip=True).encode(
@@ -432,7 +437,7 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
     note = alt.Chart(_src("jump")).mark_text(align="left", dx=18, dy=-16, fontSize=14, fontWeight="bold",
                                              color="#111418", clip=True).encode(
         x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), text="label:N")
-    return alt.layer(heat, wall_line, lines, dots, ring, halo, note).properties(
+    return alt.layer(heat, wall_line, lines, dots, throw, ring, halo, note).properties(
         width=width, height=height, autosize=PAD,
         title="The cliff: loss E(w, b) after 50 steps, and two descents")
 
