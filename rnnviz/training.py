@@ -1,0 +1,490 @@
+"""Training a vanilla RNN on the agreement task, by back-propagation through time.
+
+Model: the RNN of :mod:`rnnviz.rnn` (``a_t = W h_{t-1} + U x_t + b``, ``h_t = f(a_t)``, ``h_0 = 0``)
+reads the subject and the ``gap`` fillers; a softmax read-out of the last state,
+``p = softmax(V h_T + c)``, says "was" or "were". The loss is the mean cross-entropy over the batch.
+Its gradient with respect to ``h_T`` is handed to :func:`rnnviz.bptt`, which returns the gradients of
+``W``, ``U``, ``b`` and ``dL/dh_k`` at every position k; the read-out's own gradients come from
+:func:`softmax_readout`. Gradients may be clipped (PyTorch's global norm or value, from
+:mod:`rnnviz.clipping`) before an SGD-with-momentum or Adam update.
+
+Everything is deterministic for a seed. :func:`iterate_training` is a generator of per-iteration
+records (so an app can draw progress and stop early); :func:`train` runs to the end. Overflow is
+content: the iteration where the loss, the gradient or the parameters stopped being finite is
+recorded and training stops there, without an exception or a warning.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from . import agreement
+from ._validate import MAX_HIDDEN, check_choice, check_float, check_int
+from .clipping import clip_by_norm, clip_by_value, total_norm
+from .nonlinearities import NONLINEARITIES
+from .rnn import bptt, forward, init_recurrent
+
+#: Optimisers: SGD with (heavy-ball, PyTorch-style) momentum, and Adam.
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
+#: Gradient clipping before the update: none, PyTorch ``clip_grad_norm_`` (global L2 norm) or
+#: PyTorch ``clip_grad_value_``.
+CLIPPINGS: tuple[str, ...] = ("none", "norm", "value")
+#: What can stop being finite, in the order it is checked within an iteration.
+NONFINITE_WHAT: tuple[str, ...] = ("loss", "gradient", "parameters")
+#: Gaps of the accuracy-versus-gap sweep.
+DEFAULT_SWEEP_GAPS: tuple[int, ...] = (1, 2, 5, 10, 20, 35, 50, 75, 100)
+#: Adam's constants (PyTorch and Kingma & Ba defaults).
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+MAX_ITERATIONS = 20_000
+MAX_BATCH = 4096
+
+_PARAM_NAMES = ("W", "U", "b", "V", "c")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Every setting of a training run; hashable, so it can key a cache.
+
+    ``gap`` fillers between subject and verb; ``hidden`` units n; ``nonlinearity`` f (any of
+    :data:`rnnviz.NONLINEARITIES`); ``optimizer`` "sgd" or "adam" with ``learning_rate`` (and
+    ``momentum`` for SGD); ``init_scale`` g: W starts with entries N(0, g²/n); ``iterations``
+    updates on fresh batches of ``batch`` sequences; ``clipping`` "none", "norm" or "value" with
+    ``threshold``; ``encoding`` "one_hot" or "embedding"; ``seed`` fixes weights and data;
+    ``eval_batch`` held-out sequences for the final accuracy.
+    """
+
+    gap: int = 10
+    hidden: int = 32
+    nonlinearity: str = "tanh"
+    optimizer: str = "adam"
+    learning_rate: float = 0.01
+    momentum: float = 0.9
+    init_scale: float = 1.0
+    iterations: int = 300
+    batch: int = 64
+    clipping: str = "none"
+    threshold: float = 1.0
+    encoding: str = "one_hot"
+    seed: int = 0
+    eval_batch: int = 1000
+
+    def __post_init__(self) -> None:
+        checked = {
+            "gap": check_int(self.gap, "gap L", low=1, high=agreement.MAX_GAP),
+            "hidden": check_int(self.hidden, "hidden size n", low=1, high=MAX_HIDDEN),
+            "nonlinearity": check_choice(self.nonlinearity, "nonlinearity", NONLINEARITIES),
+            "optimizer": check_choice(self.optimizer, "optimizer", OPTIMIZERS),
+            "learning_rate": check_float(self.learning_rate, "learning rate", low=0.0, strict_low=True,
+                                         high=1e6),
+            "momentum": check_float(self.momentum, "momentum", low=0.0, high=0.999),
+            "init_scale": check_float(self.init_scale, "initial weight scale", low=0.0, high=1e6),
+            "iterations": check_int(self.iterations, "iterations", low=1, high=MAX_ITERATIONS),
+            "batch": check_int(self.batch, "batch size", low=1, high=MAX_BATCH),
+            "clipping": check_choice(self.clipping, "clipping", CLIPPINGS),
+            "threshold": check_float(self.threshold, "clipping threshold", low=0.0, strict_low=True,
+                                     high=1e12),
+            "encoding": check_choice(self.encoding, "encoding", agreement.ENCODINGS),
+            "seed": check_int(self.seed, "seed", low=0, high=2**32 - 1),
+            "eval_batch": check_int(self.eval_batch, "evaluation batch", low=2, high=100_000),
+        }
+        for name, value in checked.items():  # normalise types (np.int64 -> int, etc.) for hashing
+            object.__setattr__(self, name, value)
+
+    @property
+    def T(self) -> int:
+        """Sequence length: the subject plus ``gap`` fillers."""
+        return self.gap + 1
+
+    def replace(self, **changes) -> TrainingConfig:
+        """A copy with some settings changed (validated again)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise ValueError(f"Unknown training setting(s): {', '.join(sorted(unknown))}.")
+        values.update(changes)
+        return TrainingConfig(**values)
+
+
+@dataclass(frozen=True)
+class RNNParams:
+    """The model's parameters: RNN ``W`` (n, n), ``U`` (n, m), ``b`` (n,); read-out ``V`` (2, n), ``c`` (2,)."""
+
+    W: np.ndarray
+    U: np.ndarray
+    b: np.ndarray
+    V: np.ndarray
+    c: np.ndarray
+
+    def as_tuple(self) -> tuple[np.ndarray, ...]:
+        return tuple(getattr(self, k) for k in _PARAM_NAMES)
+
+    @classmethod
+    def from_sequence(cls, arrays: Sequence[np.ndarray]) -> RNNParams:
+        return cls(**dict(zip(_PARAM_NAMES, arrays)))
+
+    def all_finite(self) -> bool:
+        return all(bool(np.all(np.isfinite(a))) for a in self.as_tuple())
+
+
+def init_params(config: TrainingConfig) -> RNNParams:
+    """Initial parameters: W Gaussian with entries N(0, g²/n) (:func:`rnnviz.init_recurrent`),
+    U entries N(0, 1/m), V entries N(0, 1/n), biases zero. Deterministic for ``config.seed``."""
+    n = config.hidden
+    m = agreement.input_size(encoding=config.encoding)
+    W = init_recurrent(n, "gaussian", scale=config.init_scale, seed=config.seed)
+    rng = np.random.default_rng([config.seed, 3])
+    U = rng.standard_normal((n, m)) / math.sqrt(m)
+    V = rng.standard_normal((2, n)) / math.sqrt(n)
+    return RNNParams(W=W, U=U, b=np.zeros(n), V=V, c=np.zeros(2))
+
+
+# --------------------------------------------------------------------------- loss and gradients
+
+@dataclass(frozen=True)
+class Readout:
+    """The softmax read-out on a batch: mean cross-entropy ``loss``, ``accuracy``, ``probs`` (B, 2),
+    and the gradients of the loss with respect to ``V`` (2, n), ``c`` (2,) and ``h`` = h_T (B, n)."""
+
+    loss: float
+    accuracy: float
+    probs: np.ndarray
+    V: np.ndarray
+    c: np.ndarray
+    h: np.ndarray
+
+
+def softmax_readout(V, c, h_last, labels) -> Readout:
+    """``z = V h_T + c``, ``p = softmax(z)``, ``L = -mean_b log p_b[y_b]`` and its gradients.
+
+    With ``dz = (p - onehot(y)) / B``: ``dL/dV = dzᵀ h_T``, ``dL/dc = Σ_b dz_b``, ``dL/dh_T = dz V``.
+    Computed with a shifted log-sum-exp, so large finite logits are fine; non-finite inputs give
+    non-finite outputs without warnings.
+    """
+    V = np.asarray(V, dtype=np.float64)
+    c = np.asarray(c, dtype=np.float64)
+    h_last = np.asarray(h_last, dtype=np.float64)
+    labels = np.asarray(labels)
+    if h_last.ndim != 2 or V.ndim != 2 or V.shape[1] != h_last.shape[1] or c.shape != (V.shape[0],):
+        raise ValueError(
+            f"softmax_readout needs V (k, n), c (k,) and h_last (B, n); got V {V.shape}, c {c.shape}, "
+            f"h_last {h_last.shape}."
+        )
+    B, k = h_last.shape[0], V.shape[0]
+    if labels.shape != (B,) or not np.issubdtype(labels.dtype, np.integer) or (
+            B and (labels.min() < 0 or labels.max() >= k)):
+        raise ValueError(f"labels must be {B} integers in 0..{k - 1}; got shape {labels.shape}.")
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        z = h_last @ V.T + c
+        zmax = np.max(z, axis=1, keepdims=True)
+        shifted = z - zmax
+        lse = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        logp = shifted - lse
+        rows = np.arange(B)
+        loss = float(-np.mean(logp[rows, labels]))
+        probs = np.exp(logp)
+        dz = probs.copy()
+        dz[rows, labels] -= 1.0
+        dz /= B
+        dV = dz.T @ h_last
+        dc = dz.sum(axis=0)
+        dh = dz @ V
+        finite_rows = np.all(np.isfinite(z), axis=1)
+        correct = finite_rows & (np.argmax(np.where(np.isfinite(z), z, -np.inf), axis=1) == labels)
+        accuracy = float(np.mean(correct))
+    return Readout(loss=loss, accuracy=accuracy, probs=probs, V=dV, c=dc, h=dh)
+
+
+@dataclass(frozen=True)
+class LossGradients:
+    """Loss, accuracy, all parameter gradients (``grads``, an :class:`RNNParams` of gradients) and
+    ``dh``: the total dL/dh_t for t = 0..T, shape (T+1, B, n), from :func:`rnnviz.bptt`."""
+
+    loss: float
+    accuracy: float
+    grads: RNNParams
+    dh: np.ndarray
+
+
+def loss_and_gradients(params: RNNParams, xs, labels, *, nonlinearity: str = "tanh") -> LossGradients:
+    """Forward pass, read-out at the last step, and BPTT: the whole loss's gradient.
+
+    ``xs`` (T, B, m) as :func:`rnnviz.agreement.encode` makes it, ``labels`` (B,).
+    """
+    xs = np.asarray(xs, dtype=np.float64)
+    if xs.ndim != 3:
+        raise ValueError(f"xs must have shape (T, B, m); got {xs.shape}.")
+    traj = forward(params.W, xs, U=params.U, b=params.b, nonlinearity=nonlinearity)
+    ro = softmax_readout(params.V, params.c, traj.h[-1], labels)
+    dL_dh = np.zeros_like(traj.h)
+    dL_dh[-1] = ro.h
+    g = bptt(params.W, xs, traj, dL_dh, U=params.U, nonlinearity=nonlinearity)
+    grads = RNNParams(W=g.W, U=g.U, b=g.b, V=ro.V, c=ro.c)
+    return LossGradients(loss=ro.loss, accuracy=ro.accuracy, grads=grads, dh=g.h)
+
+
+# --------------------------------------------------------------------------- optimisers
+
+def _sgd(params, grads, state, lr, momentum):
+    # PyTorch SGD: buf <- momentum * buf + g; p <- p - lr * buf.
+    bufs = [g.copy() if s is None else momentum * s + g for g, s in zip(grads, state)]
+    return [p - lr * v for p, v in zip(params, bufs)], bufs
+
+
+def _adam(params, grads, state, lr, step):
+    b1, b2 = ADAM_BETAS
+    ms, vs = state
+    ms = [b1 * m + (1 - b1) * g for m, g in zip(ms, grads)]
+    vs = [b2 * v + (1 - b2) * g * g for v, g in zip(vs, grads)]
+    c1, c2 = 1 - b1**step, 1 - b2**step
+    new = [p - lr * (m / c1) / (np.sqrt(v / c2) + ADAM_EPS) for p, m, v in zip(params, ms, vs)]
+    return new, (ms, vs)
+
+
+# --------------------------------------------------------------------------- training
+
+@dataclass(frozen=True)
+class TrainingStep:
+    """One iteration's record.
+
+    ``iteration`` counts from 1. ``loss`` and ``accuracy`` are on this iteration's training batch,
+    before the update. ``grad_norm`` is the global L2 norm of all parameter gradients before
+    clipping; ``clipped`` says whether clipping changed them. ``dh_norm`` (T,) is ||∂ℓ/∂h_k|| for
+    positions k = 1..T (k = 1 is the subject), averaged over the batch, where ℓ is one sequence's
+    loss. ``nonfinite`` names what stopped being finite ("loss", "gradient" or "parameters"), or is
+    None; after such a step training stops (no update is applied). ``params`` are the parameters
+    after this iteration's update.
+    """
+
+    iteration: int
+    loss: float
+    accuracy: float
+    grad_norm: float
+    clipped: bool
+    dh_norm: np.ndarray
+    nonfinite: str | None
+    params: RNNParams
+
+
+def _data_rng(config: TrainingConfig) -> np.random.Generator:
+    return np.random.default_rng([config.seed, 1])
+
+
+def _eval_batch(config: TrainingConfig):
+    rng = np.random.default_rng([config.seed, 2])
+    return agreement.make_batch(config.gap, config.eval_batch, seed=rng, encoding=config.encoding)
+
+
+def _clip(config: TrainingConfig, grads: list[np.ndarray]) -> tuple[list[np.ndarray], bool]:
+    if config.clipping == "norm":
+        clipped, total = clip_by_norm(grads, config.threshold)
+        return clipped, bool(total > config.threshold)
+    if config.clipping == "value":
+        clipped = clip_by_value(grads, config.threshold)
+        return clipped, any(bool(np.any(np.abs(g) > config.threshold)) for g in grads)
+    return grads, False
+
+
+def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
+    """Train, yielding a :class:`TrainingStep` after every iteration; a pure, seeded generator.
+
+    Each iteration draws a fresh balanced batch, computes the loss and all gradients, records the
+    gradient norm and ||dL/dh_k||, clips, and updates. If the loss, the gradient norm or the updated
+    parameters are not finite, that iteration is yielded with ``nonfinite`` set and the generator ends.
+    """
+    if not isinstance(config, TrainingConfig):
+        raise ValueError(f"config must be a TrainingConfig; got {type(config).__name__}.")
+    cfg = config
+    params = init_params(cfg)
+    rng = _data_rng(cfg)
+    flat = list(params.as_tuple())
+    if cfg.optimizer == "adam":
+        opt_state = ([np.zeros_like(p) for p in flat], [np.zeros_like(p) for p in flat])
+    else:
+        opt_state = [None] * len(flat)
+    for it in range(1, cfg.iterations + 1):
+        tokens, labels = agreement.sample_tokens(cfg.gap, cfg.batch, rng)
+        xs = agreement.encode(tokens, encoding=cfg.encoding)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+            lg = loss_and_gradients(params, xs, labels, nonlinearity=cfg.nonlinearity)
+            grads = list(lg.grads.as_tuple())
+            gnorm = total_norm(grads)
+            # Per-sequence gradient: the mean loss carries a factor 1/B.
+            dh_norm = np.mean(np.sqrt(np.sum(lg.dh[1:] ** 2, axis=-1)), axis=1) * cfg.batch
+            nonfinite = None
+            if not math.isfinite(lg.loss):
+                nonfinite = "loss"
+            elif not math.isfinite(gnorm):
+                nonfinite = "gradient"
+            clipped_flag = False
+            new_params = params
+            if nonfinite is None:
+                clipped, clipped_flag = _clip(cfg, grads)
+                if cfg.optimizer == "adam":
+                    new_flat, opt_state = _adam(flat, clipped, opt_state, cfg.learning_rate, it)
+                else:
+                    new_flat, opt_state = _sgd(flat, clipped, opt_state, cfg.learning_rate, cfg.momentum)
+                candidate = RNNParams.from_sequence(new_flat)
+                if candidate.all_finite():
+                    new_params, flat = candidate, new_flat
+                else:
+                    nonfinite = "parameters"
+        yield TrainingStep(iteration=it, loss=lg.loss, accuracy=lg.accuracy, grad_norm=gnorm,
+                           clipped=clipped_flag, dh_norm=dh_norm, nonfinite=nonfinite, params=new_params)
+        if nonfinite is not None:
+            return
+        params = new_params
+
+
+def held_out_accuracy(params: RNNParams, config: TrainingConfig) -> float:
+    """Accuracy on ``config.eval_batch`` held-out sequences (a data stream separate from training)."""
+    batch = _eval_batch(config)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        traj = forward(params.W, batch.xs, U=params.U, b=params.b, nonlinearity=config.nonlinearity)
+        return softmax_readout(params.V, params.c, traj.h[-1], batch.labels).accuracy
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A finished (or stopped) run: per-iteration arrays and the outcome.
+
+    ``loss``, ``accuracy``, ``grad_norm``, ``clipped`` have one entry per iteration run;
+    ``dh_norm`` is (iterations run, T). ``diverged_at`` is the iteration where something stopped
+    being finite (``diverged_what`` says what), else None. ``completed`` is True when all
+    ``config.iterations`` ran. ``test_accuracy`` is the held-out accuracy of the final parameters
+    (NaN after a divergence). ``params`` are the final parameters.
+    """
+
+    config: TrainingConfig
+    loss: np.ndarray
+    accuracy: np.ndarray
+    grad_norm: np.ndarray
+    clipped: np.ndarray
+    dh_norm: np.ndarray
+    diverged_at: int | None
+    diverged_what: str | None
+    completed: bool
+    test_accuracy: float
+    params: RNNParams
+
+    @property
+    def iterations_run(self) -> int:
+        return int(self.loss.shape[0])
+
+    @property
+    def iteration(self) -> np.ndarray:
+        """Iteration numbers 1..iterations_run."""
+        return np.arange(1, self.iterations_run + 1)
+
+
+def summarize_training(config: TrainingConfig, steps: Sequence[TrainingStep]) -> TrainingRun:
+    """Stack the records of :func:`iterate_training` (all of them, or those before a stop)."""
+    if not steps:
+        raise ValueError("No training iterations to summarise; run at least one.")
+    last = steps[-1]
+    diverged = last.nonfinite is not None
+
+    def col(name, dtype=np.float64):
+        arr = np.array([getattr(s, name) for s in steps], dtype=dtype)
+        arr.setflags(write=False)
+        return arr
+
+    dh = np.stack([s.dh_norm for s in steps])
+    dh.setflags(write=False)
+    test_acc = math.nan if diverged else held_out_accuracy(last.params, config)
+    return TrainingRun(
+        config=config, loss=col("loss"), accuracy=col("accuracy"), grad_norm=col("grad_norm"),
+        clipped=col("clipped", bool), dh_norm=dh,
+        diverged_at=last.iteration if diverged else None, diverged_what=last.nonfinite,
+        completed=(not diverged) and len(steps) == config.iterations,
+        test_accuracy=float(test_acc), params=last.params,
+    )
+
+
+def train(config: TrainingConfig) -> TrainingRun:
+    """Run :func:`iterate_training` to the end (or to a divergence) and summarise."""
+    return summarize_training(config, list(iterate_training(config)))
+
+
+# --------------------------------------------------------------------------- the gap sweep
+
+@dataclass(frozen=True)
+class GapSweep:
+    """Held-out accuracy after training at each gap, every other setting fixed, for a few seeds.
+
+    ``gaps`` (k,), ``seeds`` (s,); ``test_accuracy`` (k, s) (NaN where training diverged),
+    ``final_loss`` (k, s) the last training loss, ``diverged`` (k, s) bool. Chance is 0.5.
+    """
+
+    config: TrainingConfig
+    gaps: np.ndarray
+    seeds: np.ndarray
+    test_accuracy: np.ndarray
+    final_loss: np.ndarray
+    diverged: np.ndarray
+
+    @property
+    def mean_accuracy(self) -> np.ndarray:
+        """Mean held-out accuracy per gap over the seeds, counting a diverged run as chance (0.5)."""
+        return np.where(self.diverged, 0.5, self.test_accuracy).mean(axis=1)
+
+
+def _check_gaps(gaps) -> tuple[int, ...]:
+    if isinstance(gaps, (int, np.integer)):
+        gaps = (gaps,)
+    out = tuple(check_int(g, "gap L in the sweep", low=1, high=agreement.MAX_GAP) for g in gaps)
+    if not out:
+        raise ValueError("The sweep needs at least one gap.")
+    return out
+
+
+def sweep_seeds(config: TrainingConfig, seeds: int) -> tuple[int, ...]:
+    """The seeds a sweep trains with: ``config.seed``, ``config.seed + 1``, ..."""
+    seeds = check_int(seeds, "seeds per gap", low=1, high=20)
+    return tuple(config.seed + i for i in range(seeds))
+
+
+def iterate_gap_sweep(config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, seeds: int = 1
+                      ) -> Iterator[tuple[int, int, TrainingRun]]:
+    """Train once per gap and seed (every other setting from ``config``), yielding ``(gap, seed, run)``
+    as each run ends, gap by gap."""
+    gaps = _check_gaps(gaps)
+    for g in gaps:
+        for s in sweep_seeds(config, seeds):
+            yield g, s, train(config.replace(gap=g, seed=s))
+
+
+def summarize_sweep(config: TrainingConfig, results: Sequence[tuple[int, int, TrainingRun]]) -> GapSweep:
+    """Collect complete ``(gap, seed, run)`` results (from :func:`iterate_gap_sweep`) into a :class:`GapSweep`."""
+    if not results:
+        raise ValueError("No sweep results to summarise.")
+    gaps = sorted({g for g, _, _ in results})
+    seeds = sorted({s for _, s, _ in results})
+    index = {(g, s): r for g, s, r in results}
+    if len(index) != len(gaps) * len(seeds):
+        raise ValueError("The sweep results are incomplete: every gap needs a run for every seed.")
+
+    def arr(fn, dtype=np.float64):
+        a = np.array([[fn(index[g, s]) for s in seeds] for g in gaps], dtype=dtype)
+        a.setflags(write=False)
+        return a
+
+    g_arr = np.array(gaps, dtype=np.int64)
+    s_arr = np.array(seeds, dtype=np.int64)
+    g_arr.setflags(write=False)
+    s_arr.setflags(write=False)
+    return GapSweep(
+        config=config, gaps=g_arr, seeds=s_arr,
+        test_accuracy=arr(lambda r: r.test_accuracy),
+        final_loss=arr(lambda r: r.loss[-1]),
+        diverged=arr(lambda r: r.diverged_at is not None, bool),
+    )
+
+
+def gap_sweep(config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, seeds: int = 1) -> GapSweep:
+    """Final held-out accuracy against the gap L: the vanishing gradient, as a learning curve."""
+    return summarize_sweep(config, list(iterate_gap_sweep(config, gaps, seeds=seeds)))
