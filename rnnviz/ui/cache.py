@@ -8,7 +8,7 @@ the others wait and then read it) and then shared. Memory is bounded twice per f
 * ``max_size``: at most this many pickled bytes (Streamlit's ``max_size``, LRU as well).
 
 The whole process can be bounded on top of that with ``server.maxCacheDataSize`` in
-``.streamlit/config.toml``.
+``.streamlit/config.toml`` (one LRU budget across all functions and sessions).
 
 Cache on scalar settings (numbers, strings, tuples), not arrays: a cached function should
 build its arrays from the settings. Where an array argument is unavoidable (an uploaded
@@ -26,8 +26,10 @@ import streamlit as st
 
 #: Default bound on entries per cached function, so a hall of students cannot grow memory without end.
 MAX_ENTRIES = 32
-#: Default bound on the pickled size of one function's entries (bytes).
-MAX_SIZE = 64 * 1024 * 1024
+#: Default bound on the pickled size of one function's entries (bytes). The largest entry measured at
+#: the pages' maximal settings is ~6.4 MB (nonlinearity page, n = 256, 1000 steps), so a few of the
+#: heaviest and dozens of ordinary settings fit; ~20 cached functions stay far below 690 MB in practice.
+MAX_SIZE = 32 * 1024 * 1024
 
 
 def _hash_array(arr: np.ndarray) -> tuple:
