@@ -113,3 +113,28 @@ def test_int_number_inputs_survive_overflowing_links(page_path, request):
         if _problems(at):
             failures.append(f"{', '.join(f'{k}={value[:12]}' for k in ints)}: {_problems(at)}")
     assert not failures, f"{page_path}:\n" + "\n".join(failures)
+
+
+def _two_uploads_script():
+    import numpy as np
+    import streamlit as st
+
+    from rnnviz.ui.cache import cached
+
+    @cached
+    def total(a):
+        return float(np.asarray(a).sum())
+
+    # Two "uploads" that differ in one entry out of 600,000 (Streamlit alone hashes arrays this large
+    # by sampling 100,000 entries, so they could share a cache entry: one student's result for another's file).
+    a = np.zeros(600_000)
+    b = a.copy()
+    b[123_457] = 1.0
+    st.write(f"{total(a)} {total(b)}")
+
+
+def test_cached_results_of_different_large_arrays_are_not_shared():
+    at = AppTest.from_function(_two_uploads_script, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert at.markdown[0].value == "0.0 1.0"
