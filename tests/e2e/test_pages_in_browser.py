@@ -23,7 +23,10 @@ FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHARTS = '[data-testid="stVegaLiteChart"]'
 EXCEPTION = '[data-testid="stException"]'
 VIEWPORT = {"width": 1440, "height": 900}
+#: Seconds the charts get to draw once the script has finished.
+DRAW_TIMEOUT = 30
 _ALL_CHARTS_DRAWN = """() => {
+    if (document.querySelector('[data-testid="stException"]')) return true;  // reported, no wait
     const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
     return charts.length > 0 && charts.every(c => c.querySelector('canvas, svg'));
 }"""
@@ -44,7 +47,7 @@ def load(page, url: str) -> float:
     page.goto(url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT * 1000)
     page.wait_for_selector(FINISHED, state="attached", timeout=PAGE_TIMEOUT * 1000)
     try:
-        page.wait_for_function(_ALL_CHARTS_DRAWN, timeout=PAGE_TIMEOUT * 1000)
+        page.wait_for_function(_ALL_CHARTS_DRAWN, timeout=DRAW_TIMEOUT * 1000)
     except Exception:  # reported by the assertions, which say what is missing
         pass
     return time.perf_counter() - start
@@ -65,6 +68,9 @@ def problems(page, page_path: str, server, js_errors: list[str]) -> list[str]:
     expected_nav = list(titles().values())
     if nav_labels(page) != expected_nav:
         found.append(f"the sidebar lists {nav_labels(page)}, expected the page titles {expected_nav}")
+    cut = [link["label"] for link in page_links(page) if link["cut"]]
+    if cut:
+        found.append(f"page links cut off at this width (shorten the title in the registry): {cut}")
     if page.locator('[data-testid="stSidebarNav"]').count():
         found.append("Streamlit's file-name navigation is showing (client.showSidebarNavigation)")
     return [f"{page_path}: {p}" for p in found]
@@ -81,14 +87,22 @@ def screenshot(page, path: Path) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
+_PAGE_LINKS = """(scope) => [...document.querySelectorAll(scope + ' [data-testid="stPageLink"]')]
+    .map(link => {
+        const copy = link.cloneNode(true);  // the label as read, without the icon's ligature name
+        copy.querySelectorAll('[data-testid="stIconMaterial"]').forEach(icon => icon.remove());
+        const cut = [...link.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1);
+        return {label: copy.textContent.trim(), cut};
+    })"""
+
+
+def page_links(page, scope: str = "") -> list[dict]:
+    """Each page link under ``scope`` (a CSS selector): its label, and whether it is cut off."""
+    return page.evaluate(_PAGE_LINKS, scope)
+
+
 def nav_labels(page) -> list[str]:
-    """The sidebar's page links as a viewer reads them (the icon's ligature name left out)."""
-    return page.evaluate("""() => [...document.querySelectorAll(
-        '[data-testid="stSidebar"] [data-testid="stPageLink"]')].map(link => {
-            const copy = link.cloneNode(true);
-            copy.querySelectorAll('[data-testid="stIconMaterial"]').forEach(icon => icon.remove());
-            return copy.textContent.trim();
-        })""")
+    return [link["label"] for link in page_links(page, '[data-testid="stSidebar"]')]
 
 
 def test_page_in_browser(page_path, browser, server, screenshots, timings):
