@@ -13,10 +13,10 @@ from rnnviz.charts.scalar import (
     phase_map_chart,
     powers_widget,
     state_chart,
-    vega_spec,
     with_marker,
 )
-from rnnviz.ui import Preset, cached, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.charts.spec import vega_spec
+from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.registry import PAGES
 
 PAGE = PAGES[0]
@@ -37,12 +37,16 @@ page_frame(
 
 preset_bar(
     [
-        Preset("Vanishing", "tanh with w = 0.9: every factor is at most 0.9, so the gradient "
+        Preset("Vanishing with tanh", "tanh with w = 0.9: every factor is at most 0.9, so the gradient "
                "shrinks at least as fast as 0.9^(T−k).", {"w": 0.9, "b": 0.0, "f": "tanh", "T": 200}),
         Preset("Saturated tanh", "w = 3 pushes the unit into tanh's flat tails: f′ ≈ 0.01, so even a "
                "large weight gives tiny factors.", {"w": 3.0, "b": 0.5, "f": "tanh", "T": 200}),
-        Preset("Exploding ReLU", "ReLU with w = 1.5 and a positive drive: every factor is exactly 1.5.",
+        Preset("Exploding with ReLU", "ReLU with w = 1.5 and a positive drive: every factor is exactly 1.5.",
                {"w": 1.5, "b": 0.5, "f": "relu", "T": 300}),
+        Preset("Sigmoid never escapes ¼", "σ′ is at most ¼, so even w = 4, the slider's end, with "
+               "the unit held near its steepest point (b = −2) gives factors below 1 and the gradient "
+               "still vanishes: a sigmoid unit needs |w| > 4 to explode.",
+               {"w": 4.0, "b": -2.0, "f": "sigmoid", "T": 200}),
         Preset("Knife's edge", "A linear unit with w = 1: the only setting where the gradient neither "
                "vanishes nor explodes.", {"w": 1.0, "b": 0.0, "f": "linear", "T": 1000}),
         Preset("NaN in float32", "ReLU with w = 4 over 10,000 steps: the float32 product overflows "
@@ -166,14 +170,14 @@ if tr is not None:
     left, right = st.columns(2)
     with left:
         st.latex(r"\frac{\partial h_t}{\partial h_{t-1}} = w\,f'(a_t),\qquad a_t = w\,h_{t-1} + u\,x_t + b")
-        st.vega_lite_chart(specs[0], width="stretch")
+        export.show(specs[0], name="Per-step factor")
         st.caption("Notice: blue steps shrink the gradient, orange steps stretch it; whichever side "
                    "of the dashed 1 most steps sit on decides the fate of the product."
                    + (" Showing 1,500 of the steps." if tr.T > 1500 else ""))
     with right:
         st.latex(r"\frac{\partial h_T}{\partial h_k} = \prod_{t=k+1}^{T} w\,f'(a_t),\qquad "
                  r"c_{\min}^{\,T-k} \le \left|\frac{\partial h_T}{\partial h_k}\right| \le c_{\max}^{\,T-k}")
-        st.vega_lite_chart(specs[1], width="stretch")
+        export.show(specs[1], name="Gradient vs distance")
         st.caption("Notice: on a log axis an exponential is a straight line, squeezed between the "
                    "dashed c^(T−k) of the smallest and largest factor: smaller than 1 at every step "
                    "means exponential decay. Shaded: values float32 cannot hold. Exact zeros are "
@@ -182,7 +186,7 @@ if tr is not None:
     left, right = st.columns(2)
     with left:
         st.latex(r"h_t = f(w\,h_{t-1} + u\,x_t + b)")
-        st.vega_lite_chart(specs[2], width="stretch")
+        export.show(specs[2], name="Hidden state")
         st.caption("Notice: where hₜ sits decides f′(aₜ): a saturated tanh or sigmoid (hₜ near its "
                    "limits) has tiny factors; a ReLU that hits hₜ = 0 passes nothing back."
                    + (" Showing 1,500 of the steps." if tr.T > 1500 else ""))
@@ -193,7 +197,7 @@ if tr is not None:
         with guard("Phase map"):
             map_spec = phase_map_spec(float(u), kind, float(amp), float(h0), f, T_map, int(seed))
             here = run(*settings[:7], T_map, int(seed)).mean_log_factor
-            st.vega_lite_chart(with_marker(map_spec, w=float(w), b=float(b), here=here), width="stretch")
+            export.show(with_marker(map_spec, w=float(w), b=float(b), here=here), name="Phase map")
             st.caption(f"Notice: blue (λ < 0) is vanishing, orange (λ > 0) exploding, white the knife's "
                        f"edge between. The diamond is your (w, b); λ is averaged over the first {T_map} "
                        "steps with the same input. Colours are clipped at ±1.5 (tooltip: true value).")
@@ -202,7 +206,7 @@ st.divider()
 st.subheader("The first minute of the lecture: r^k")
 left, right = st.columns([2, 1])
 with left:
-    st.vega_lite_chart(powers_spec(), width="stretch")
+    export.show(powers_spec(), name="r to the k", csv=False)
 with right:
     st.latex(r"r^k = e^{k \ln r}")
     st.latex(r"r^k < 10^{-8} \iff k > \frac{8 \ln 10}{-\ln r}")

@@ -12,8 +12,9 @@ from rnnviz.charts.nonlinearity import (
     histogram_chart,
     step_bound_chart,
 )
-from rnnviz.charts.scalar import format_magnitude, vega_spec
-from rnnviz.ui import Preset, cached, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.charts.scalar import format_magnitude
+from rnnviz.charts.spec import vega_spec
+from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.registry import PAGES
 
 PAGE = PAGES[1]
@@ -39,7 +40,7 @@ def curves_spec() -> dict:
 st.subheader("f and f′, side by side")
 st.latex(r"\gamma = \sup_a |f'(a)|:\quad \gamma_{\tanh} = 1,\ \ \gamma_{\sigma} = \tfrac14,\ \ "
          r"\gamma_{\mathrm{ReLU}} = 1,\qquad \tanh'(a) = 1 - \tanh^2 a,\ \ \sigma'(a) = \sigma(a)\,(1 - \sigma(a))")
-st.vega_lite_chart(curves_spec(), width="content")
+export.show(curves_spec(), name="f and f-prime", width="content")
 st.caption(
     "Notice: the grey bands, where |f′| < 0.1, cover most of the axis for sigmoid and tanh — beyond "
     "|a| ≈ 2.06 (sigmoid) or 1.82 (tanh) a unit passes less than a tenth of the gradient. Sigmoid's "
@@ -55,6 +56,10 @@ preset_bar(
                {"n": 64, "scale": 0.5, "in_scale": 0.5, "bias": 0.0, "nl": "tanh"}),
         Preset("Saturated sigmoid", "Large inputs push sigmoid into its tails: almost every f′ below 0.1.",
                {"n": 64, "scale": 1.0, "in_scale": 3.0, "bias": 0.0, "nl": "sigmoid"}),
+        Preset("Sigmoid never escapes ¼", "No input, no bias: every unit sits near a = 0, where sigmoid "
+               "is steepest, and still no f′ exceeds ¼. σ_max(W) ≈ 2 < 1/γ = 4: vanishing is guaranteed "
+               "without any saturation.",
+               {"n": 64, "scale": 1.0, "in_scale": 0.0, "bias": 0.0, "nl": "sigmoid"}),
         Preset("Dead ReLUs", "A negative bias switches most ReLU units off: f′ = 0 exactly.",
                {"n": 64, "scale": 1.0, "in_scale": 0.5, "bias": -1.0, "nl": "relu"}),
         Preset("Exploding ReLU", "Weight scale 3: σ_max(W) ≈ 6 ≫ 1/γ; the states overflow float64.",
@@ -122,11 +127,11 @@ if result is not None:
 
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(specs[0], width="stretch")
+        export.show(specs[0], name="Histogram of f-prime")
         st.caption("Notice: the mass near 0 is gradient lost at that step. Sigmoid can never reach "
                    "the right end beyond ¼; ReLU has only two bars, 0 (dead) and 1.")
     with right:
-        st.vega_lite_chart(specs[1], width="stretch")
+        export.show(specs[1], name="Units x time heat map")
         st.caption("Notice: dark cells pass almost nothing back. Whole dark rows are units that stay "
                    "saturated or dead; a gradient can only flow through the bright paths.")
 
@@ -159,6 +164,6 @@ if result is not None:
             "(ρ = 0) can still have σ_max = 16."
         )
     with right:
-        st.vega_lite_chart(specs[2], width="stretch")
+        export.show(specs[2], name="Per-step bound")
         st.caption("Notice: wherever the green line dips below the black 1, that step surely shrinks "
                    "every gradient; saturation pulls it far below the orange γ·σ_max bound.")

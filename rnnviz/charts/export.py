@@ -1,46 +1,45 @@
-"""Chart exports: PNG and SVG through vl-convert (no browser), data as CSV."""
+"""Chart exports: PNG and SVG through vl-convert (no browser), data as CSV. No Streamlit here.
+
+Every function takes what the pages draw: a Vega-Lite spec from :func:`rnnviz.charts.spec.vega_spec`
+(datasets as Arrow bytes, data frames or records) or an Altair chart.
+"""
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 
+from .spec import EXPORT_WIDTH, inline_spec, spec_data
 
-def chart_png(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> bytes:
+#: Background of exported images: slides and documents are white even when the app is dark.
+BACKGROUND = "white"
+
+
+def _renderable(spec_or_chart, width: int) -> dict:
+    spec = inline_spec(spec_or_chart, width=width)
+    spec.setdefault("background", BACKGROUND)
+    return spec
+
+
+def chart_png(spec_or_chart, *, scale: float = 2.0, width: int = EXPORT_WIDTH) -> bytes:
     """The chart as a PNG image (``scale`` 2 for projector-sharp output)."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_png(chart.to_dict(), scale=scale)
+    return vlc.vegalite_to_png(_renderable(spec_or_chart, width), scale=scale)
 
 
-def chart_svg(chart: alt.TopLevelMixin) -> str:
+def chart_svg(spec_or_chart, *, width: int = EXPORT_WIDTH) -> str:
     """The chart as an SVG document."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_dict())
+    return vlc.vegalite_to_svg(_renderable(spec_or_chart, width))
 
 
-def chart_data(chart: alt.TopLevelMixin) -> pd.DataFrame:
-    """The data frames a chart draws, stacked (top level first, then each layer's own)."""
-    frames = []
-    top = getattr(chart, "data", None)
-    if isinstance(top, pd.DataFrame):
-        frames.append(top)
-    for sub in getattr(chart, "layer", None) or []:
-        sub_data = getattr(sub, "data", None)
-        if isinstance(sub_data, pd.DataFrame):
-            frames.append(sub_data.assign(layer=len(frames)))
-    for attr in ("hconcat", "vconcat", "concat"):
-        for sub in getattr(chart, attr, None) or []:
-            part = chart_data(sub)
-            if len(part):
-                frames.append(part)
-    if not frames:
-        return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True, sort=False)
+def chart_data(spec_or_chart) -> pd.DataFrame:
+    """The data a chart draws as one table (several datasets stacked, with a ``dataset`` column)."""
+    return spec_data(spec_or_chart)
 
 
-def chart_csv(chart: alt.TopLevelMixin, data: pd.DataFrame | None = None) -> str:
+def chart_csv(spec_or_chart, data: pd.DataFrame | None = None) -> str:
     """CSV of ``data`` if given, else of the chart's own data."""
-    frame = chart_data(chart) if data is None else data
+    frame = chart_data(spec_or_chart) if data is None else data
     return frame.to_csv(index=False)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 
-import hashlib
-
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from ..scalar import PhaseMap, ScalarTrajectory
+from .spec import vega_spec  # noqa: F401  (moved to spec.py; re-exported for callers)
 from .common import DIVERGING_SCHEME, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, log_safe, thin_indices
 
 _LOG10 = math.log(10.0)
@@ -23,45 +22,6 @@ _LOG10 = math.log(10.0)
 F32_LOG10_MAX = math.log10(float(np.finfo(np.float32).max))
 F32_LOG10_MIN = math.log10(float(np.finfo(np.float32).smallest_subnormal))
 HEIGHT = 300
-
-
-def vega_spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart as a Vega-Lite dict whose data frames are Arrow IPC bytes, ready to cache.
-
-    ``st.vega_lite_chart`` passes datasets that are already bytes straight to the browser, so a
-    cached spec costs nothing to redraw; ``st.altair_chart`` would validate the spec and
-    re-serialise every frame on every rerun (tens of ms per chart). The chart is not modified.
-    Validation is the tests' job (``chart.to_dict()``).
-    """
-    import pyarrow as pa
-
-    datasets: dict[str, bytes] = {}
-    swapped: list[tuple[object, pd.DataFrame]] = []  # restored below: the chart is left as it was
-
-    def swap(node):
-        data = getattr(node, "data", alt.Undefined)
-        if isinstance(data, pd.DataFrame):
-            table = pa.Table.from_pandas(data)
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, table.schema) as writer:
-                writer.write_table(table)
-            raw = sink.getvalue().to_pybytes()
-            name = "data-" + hashlib.md5(raw).hexdigest()
-            datasets[name] = raw
-            swapped.append((node, data))
-            node.data = alt.NamedData(name=name)
-        for attr in ("layer", "hconcat", "vconcat", "concat"):
-            for sub in getattr(node, attr, None) or []:
-                swap(sub)
-
-    try:
-        swap(chart)
-        out = chart.to_dict(validate=False)
-    finally:
-        for node, data in swapped:
-            node.data = data
-    out["datasets"] = {**out.get("datasets", {}), **datasets}
-    return out
 
 
 def format_magnitude(log10_value: float) -> str:

@@ -1,35 +1,82 @@
-"""Show an Altair chart with PNG, SVG and CSV downloads, each built only when clicked."""
+"""Draw a chart with PNG, SVG and CSV downloads, each file built only when it is clicked.
+
+``show(spec_or_chart, name=...)`` is the one way pages draw a chart: a cached Vega-Lite spec
+(:func:`rnnviz.charts.spec.vega_spec`) or an Altair chart goes to ``st.vega_lite_chart``, and a
+row of small buttons underneath hands out the picture (vl-convert, no browser needed) and the
+data. The buttons get callables, so nothing is converted until a viewer asks for it.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from ..charts.export import chart_csv, chart_png, chart_svg
+from ..charts.spec import as_spec
+
+#: Formats offered under every chart: (label, file extension, MIME type, icon).
+FORMATS = (("PNG", "png", "image/png", ":material/image:"),
+           ("SVG", "svg", "image/svg+xml", ":material/draw:"),
+           ("CSV", "csv", "text/csv", ":material/table:"))
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
+    """A file-name-safe, readable version of a chart's name."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "chart"
 
 
-def chart(chart: alt.TopLevelMixin, *, name: str, data: pd.DataFrame | None = None) -> None:
-    """``st.altair_chart`` plus three download buttons (PNG, SVG, CSV).
+def _used_this_run(key: str) -> bool:
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    ``data`` is what the CSV holds; by default the chart's own top-level data frame.
-    The files are produced by callables, so nothing is converted until a viewer clicks.
+        ctx = get_script_run_ctx()
+        return ctx is not None and key in ctx.shared.widget_user_keys_this_run
+    except AttributeError:  # internal layout moved: fall back to the plain key
+        return False
+
+
+def unique_slug(name: str) -> str:
+    """``slug(name)``, with -2, -3, ... appended when a chart of that name was already drawn in
+    this run (two charts may share a name; their buttons must not share keys)."""
+    base = slug(name)
+    candidate, n = base, 1
+    while _used_this_run(f"dl_png_{candidate}"):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def producers(spec: dict, data: pd.DataFrame | None = None) -> dict[str, Callable[[], bytes | str]]:
+    """Format extension → a callable building that file from ``spec`` (what the buttons receive)."""
+    return {"png": lambda: chart_png(spec), "svg": lambda: chart_svg(spec),
+            "csv": lambda: chart_csv(spec, data)}
+
+
+def show(spec_or_chart, *, name: str, width: str | int = "stretch", data: pd.DataFrame | None = None,
+         csv: bool = True, container=None) -> str:
+    """``st.vega_lite_chart`` plus download buttons (PNG, SVG and, if ``csv``, the data as CSV).
+
+    ``name`` titles the files (``"Gradient vs distance"`` → ``gradient-vs-distance.png``) and keys
+    the buttons; ``width`` is passed to ``st.vega_lite_chart`` ("stretch", "content" or pixels);
+    ``data`` is what the CSV holds (default: the chart's own datasets). Returns the file stem.
     """
-    st.altair_chart(chart, width="stretch")
-    slug = _slug(name)
-    cols = st.columns([1, 1, 1, 6])
-    cols[0].download_button("PNG", data=lambda: chart_png(chart), file_name=f"{slug}.png",
-                            mime="image/png", key=f"dl_png_{slug}", icon=":material/image:",
-                            on_click="ignore")
-    cols[1].download_button("SVG", data=lambda: chart_svg(chart), file_name=f"{slug}.svg",
-                            mime="image/svg+xml", key=f"dl_svg_{slug}", icon=":material/draw:",
-                            on_click="ignore")
-    cols[2].download_button("CSV", data=lambda: chart_csv(chart, data), file_name=f"{slug}.csv",
-                            mime="text/csv", key=f"dl_csv_{slug}", icon=":material/table:",
-                            on_click="ignore")
+    target = st if container is None else container
+    spec = as_spec(spec_or_chart)
+    target.vega_lite_chart(spec, width=width)
+    stem = unique_slug(name)
+    files = producers(spec, data)
+    formats = [f for f in FORMATS if csv or f[1] != "csv"]
+    row = target.container(horizontal=True, gap="small", key=f"downloads_{stem}")
+    for label, ext, mime, icon in formats:
+        row.download_button(label, data=files[ext], file_name=f"{stem}.{ext}", mime=mime,
+                            key=f"dl_{ext}_{stem}", icon=icon, on_click="ignore", type="tertiary",
+                            help=f"Download “{name}” as {label}" + (" (its data)" if ext == "csv" else ""))
+    return stem
+
+
+def chart(chart, *, name: str, data: pd.DataFrame | None = None) -> None:
+    """Former name of :func:`show` for Altair charts (kept for pages written against it)."""
+    show(chart, name=name, data=data)

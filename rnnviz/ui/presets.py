@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from . import urlstate
 from .urlstate import url_value
 
 
@@ -23,6 +24,11 @@ class Preset:
 
 
 def _apply(page: str, preset: Preset) -> None:
+    # A button does what its link does: controls the preset does not name go back to their
+    # defaults (a link opens with defaults too), so the view matches the preset's caption.
+    for key, default in urlstate.changed_keys().items():
+        if key not in preset.values:
+            st.session_state[key] = default
     for key, value in preset.values.items():
         st.session_state[key] = value
     st.session_state[f"_preset_{page}"] = preset.label

@@ -18,6 +18,9 @@ import streamlit as st
 
 _STATE = "_rnnviz_url_state"
 _BOX = "_rnnviz_link_box"
+_DEFAULTS = "_rnnviz_url_defaults"
+#: Controls that belong to the viewer, not to the view: presets leave them alone.
+PERSONAL = frozenset({"lecture"})
 
 
 def url_value(value) -> str:
@@ -96,6 +99,7 @@ def record(key: str, value, default, *, raw: str | None, format_func=None, conta
             f":material/link_off: The link asked for `{key}={shown}`, which this control does not "
             f"accept, so it shows the default ({url_value(value)}) instead."
         )
+    st.session_state.setdefault(_DEFAULTS, {})[key] = default
     state = st.session_state.setdefault(_STATE, {})
     text = url_value(value) if format_func is None else str(format_func(value))
     if value == default:
@@ -119,3 +123,10 @@ def _refresh_box() -> None:
     with box.container():
         st.caption("Link to this view (copy with the button on the right):")
         st.code(current_link(), language=None, wrap_lines=True)
+
+
+def changed_keys() -> dict[str, object]:
+    """Key → default of every control the last run drew away from its default (viewer's own
+    settings such as lecture mode left out)."""
+    defaults = st.session_state.get(_DEFAULTS, {})
+    return {k: defaults[k] for k in st.session_state.get(_STATE, {}) if k in defaults and k not in PERSONAL}
