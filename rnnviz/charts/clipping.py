@@ -439,7 +439,7 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
         x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), text="label:N")
     return alt.layer(heat, wall_line, lines, dots, throw, ring, halo, note).properties(
         width=width, height=height, autosize=PAD,
-        title="The cliff: loss E(w, b) after 50 steps, and two descents")
+        title="The cliff: loss E(w, b) after 50 steps, and two descents").configure_axis(grid=False)
 
 
 def _surface_args(surface, paths, wall, width, height):
