@@ -46,7 +46,8 @@ def geometry(gx: float, gy: float, c: float, v: float):
     g = np.array([gx, gy])
     (by_norm,), norm = rnnviz.clip_by_norm([g], c)
     (by_value,) = rnnviz.clip_by_value([g], v)
-    return g, by_norm, by_value, norm, rnnviz.gradient_angle(g, by_norm), rnnviz.gradient_angle(g, by_value)
+    return (g, by_norm, by_value, norm, rnnviz.total_norm([by_value]), rnnviz.gradient_angle(g, by_norm),
+            rnnviz.gradient_angle(g, by_value))
 
 
 @cached
@@ -79,12 +80,7 @@ def paths(w0: float, b0: float, lr: float, c: float, iterations: int):
 
 @cached
 def cross_section(w: float):
-    b_star = rnnviz.cliff_wall_b(w)
-    b = np.unique(np.concatenate([np.linspace(*WINDOW_B, 241),
-                                  b_star + np.linspace(-0.01, 0.01, 201)]))
-    b = b[(b >= WINDOW_B[0]) & (b <= WINDOW_B[1])]
-    v = rnnviz.cliff_loss_and_grad(w, b)
-    return b, v.loss, v.dE_db, b_star
+    return rnnviz.cliff_section(w, b_range=WINDOW_B)
 
 
 def wall_line():
@@ -97,7 +93,7 @@ def wall_line():
 
 @cached
 def geometry_spec(gx: float, gy: float, c: float, v: float) -> dict:
-    g, by_norm, by_value, _, a_norm, a_value = geometry(gx, gy, c, v)
+    g, by_norm, by_value, _, _, a_norm, a_value = geometry(gx, gy, c, v)
     return charts.geometry_spec(g, by_norm, by_value, max_norm=c, clip_value=v,
                                 angle_norm=a_norm, angle_value=a_value)
 
@@ -125,8 +121,8 @@ def cliff_specs(w0: float, b0: float, lr: float, c: float, iterations: int) -> t
 
 @cached
 def cross_section_spec(w: float) -> dict:
-    b, loss, slope, b_star = cross_section(w)
-    return charts.cliff_slice_spec(b, loss, slope, wall_b=b_star, width=420)
+    sec = cross_section(w)
+    return charts.cliff_slice_spec(sec.b, sec.loss, sec.dE_db, wall_b=sec.wall_b, width=420)
 
 
 # ----------------------------------------------------------------------------- 1. geometry
@@ -143,7 +139,7 @@ with guard("One gradient, clipped two ways"):
                            help="Clipping by norm rescales g onto the circle of radius c when it is longer.")
         v = widgets.slider("value threshold v", key="v", min_value=0.1, max_value=10.0, value=1.5, step=0.1,
                            help="Clipping by value cuts each component to [−v, v]: the box.")
-    g, by_norm, by_value, norm, a_norm, a_value = geometry(gx, gy, c, v)
+    g, by_norm, by_value, norm, value_norm, a_norm, a_value = geometry(gx, gy, c, v)
     with picture:
         st.vega_lite_chart(geometry_spec(gx, gy, c, v), width="content")
     with words:
@@ -151,7 +147,7 @@ with guard("One gradient, clipped two ways"):
         st.latex(r"\text{value: } g_i \leftarrow \min(\max(g_i, -v), v)")
         m1, m2 = st.columns(2)
         m1.metric("‖g‖₂", f"{norm:.3g}")
-        m2.metric("‖clipped by value‖₂", f"{float(np.hypot(*by_value)):.3g}")
+        m2.metric("‖clipped by value‖₂", f"{value_norm:.3g}")
         m1.metric("angle, by norm", fmt_angle(a_norm), help="Angle between g and its norm-clipped version.")
         m2.metric("angle, by value", fmt_angle(a_value), help="Angle between g and its value-clipped version.")
         st.caption(
@@ -304,9 +300,9 @@ with guard("The cliff"):
                        "stopped there.", icon=":material/warning:")
     left, right = st.columns(2, gap="medium")
     with left:
-        b_sec, loss_sec, slope_sec, b_star = cross_section(float(w0))
+        sec = cross_section(float(w0))
+        b_star, peak = sec.wall_b, sec.peak_slope
         st.vega_lite_chart(cross_section_spec(float(w0)), width="content")
-        peak = float(np.max(np.abs(slope_sec)))
         if float(w0) <= rnnviz.cliff_wall_min_w():
             where = (f"at w = {w0:g} (below 4.26) the start x₀ is a *stable* fixed point at b* = {b_star:.4f}, "
                      "so there is no watershed there: the drop is a softer fold")

@@ -165,6 +165,39 @@ def cliff_surface(*, w_range: tuple[float, float] = (4.0, 6.0), b_range: tuple[f
 
 
 @dataclass(frozen=True)
+class CliffSection:
+    """E and dE/db along b at one w, sampled densely around the wall b*(w) so its peak shows."""
+
+    w: float
+    b: np.ndarray
+    loss: np.ndarray
+    dE_db: np.ndarray
+    wall_b: float
+    peak_slope: float  # the largest |dE/db| on the samples
+
+
+def cliff_section(w: float = 5.0, *, b_range: tuple[float, float] = (-3.3, -1.2), points: int = 241,
+                  zoom: float = 0.01, zoom_points: int = 201, steps: int = CLIFF_STEPS, x0: float = CLIFF_X0,
+                  target: float = CLIFF_TARGET) -> CliffSection:
+    """A cross-section of the cliff at fixed ``w``: ``points`` evenly spaced b in ``b_range`` plus
+    ``zoom_points`` within ``±zoom`` of the wall b*(w) (those outside the range are dropped)."""
+    w = check_float(w, "w", low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM)
+    b_lo, b_hi = (check_float(v, "b range", low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM) for v in b_range)
+    if not b_lo < b_hi:
+        raise ValueError(f"The b range must run from a smaller to a larger number; got {b_range}.")
+    points = check_int(points, "points", low=2, high=100_000)
+    zoom_points = check_int(zoom_points, "zoom_points", low=0, high=100_000)
+    zoom = check_float(zoom, "zoom", low=0.0)
+    b_star = float(x0 - w * expit(x0))
+    b = np.unique(np.concatenate([np.linspace(b_lo, b_hi, points),
+                                  b_star + np.linspace(-zoom, zoom, zoom_points)]))
+    b = b[(b >= b_lo) & (b <= b_hi)]
+    v = cliff_loss_and_grad(w, b, steps=steps, x0=x0, target=target)
+    return CliffSection(w=w, b=b, loss=v.loss, dE_db=v.dE_db, wall_b=b_star,
+                        peak_slope=float(np.max(np.abs(v.dE_db))))
+
+
+@dataclass(frozen=True)
 class DescentPath:
     """A gradient-descent run on the cliff.
 

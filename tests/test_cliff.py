@@ -166,3 +166,18 @@ def test_the_page_presets_say_what_happens():
     assert far.biggest_step == 3 and far.step_length[3] == pytest.approx(26.8, abs=0.1)
     assert (far.w[4], far.b[4]) == (pytest.approx(18.4, abs=0.05), pytest.approx(20.6, abs=0.05))
     assert np.all(far.step_length[5:] < 1e-6)   # on the plateau it never moves again
+
+
+def test_cross_section_zooms_on_the_wall():
+    sec = K.cliff_section(5.0, b_range=(-3.3, -1.2), points=50, zoom=0.01, zoom_points=101)
+    assert sec.wall_b == pytest.approx(K.cliff_wall_b(5.0))
+    assert np.all(np.diff(sec.b) > 0) and sec.b[0] == -3.3 and sec.b[-1] == -1.2
+    assert np.count_nonzero(np.abs(sec.b - sec.wall_b) <= 0.01) >= 101
+    v = K.cliff_loss_and_grad(5.0, sec.b)
+    np.testing.assert_array_equal(sec.loss, v.loss)
+    assert sec.peak_slope == np.max(np.abs(v.dE_db)) and sec.peak_slope > 100
+    # w = 6.4: b* = -3.48 is outside the range, so no zoom points are kept and the slope stays small.
+    far = K.cliff_section(6.4, b_range=(-3.3, -1.2), points=50)
+    assert len(far.b) == 50 and far.peak_slope < 1
+    with pytest.raises(ValueError, match="smaller to a larger"):
+        K.cliff_section(5.0, b_range=(-1.0, -2.0))
