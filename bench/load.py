@@ -244,8 +244,8 @@ class Session:
                 for i in order:
                     run = await self.visit(ws, self.pages[i])
                     runs.append(run)
-                    if run.failure and run.failure.startswith("connection"):
-                        break
+                    if run.failure and run.failure.startswith(("connection", "protocol", "timeout")):
+                        break  # the stream may be out of step now: this session ends (runs < expected)
         except Exception as exc:  # noqa: BLE001 - any failure of the session is a finding
             runs.append(Run(self.app, "(connect)", self.sid, failure=f"connection: {type(exc).__name__}: {exc}"))
         return runs
@@ -443,7 +443,7 @@ def print_report(results: dict) -> None:
           f"{'hall s':>7} {'RSS idle':>9} {'warm':>6} {'end':>6} {'peak':>6} {'HWM':>6} {'/sess':>6}")
     for label, a in apps.items():
         s, mem = a["summary"], a["memory_mb"]
-        print(f"{label:<9} {s['runs']:>6} {s['failed_runs']:>6} {s['failed_sessions']:>6} {fmt(s['p50_ms']):>8} "
+        print(f"{label:<9} {str(s['runs']) + ('' if s['runs'] == s['expected_runs'] else '/' + str(s['expected_runs'])):>6} {s['failed_runs']:>6} {s['failed_sessions']:>6} {fmt(s['p50_ms']):>8} "
               f"{fmt(s['p95_ms']):>8} {fmt(s['max_ms']):>8} {fmt(a['hall_wall_s'], '.1f'):>7} "
               f"{fmt(mem.get('idle_VmRSS')):>9} {fmt(mem.get('after_warmup_VmRSS')):>6} {fmt(mem.get('end_VmRSS')):>6} "
               f"{fmt(mem.get('VmRSS_max_sampled')):>6} {fmt(mem.get('end_VmHWM')):>6} "

@@ -72,3 +72,73 @@ def test_two_sessions_on_the_trivial_app(tmp_path):
     # The lecturer's second visit of a page reuses cached ForwardMsgs only if they are big enough;
     # here they are not, so no ref_hash is expected, and none may be left unresolved.
     assert not [f for f in s["failures"] if "ref_hash" in f]
+
+
+class _FakeWS:
+    """Replays serialized ForwardMsgs, as the server would send them."""
+
+    def __init__(self, msgs):
+        self._msgs = [m.SerializeToString() for m in msgs]
+        self.sent = []
+
+    async def send(self, data):
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        back = BackMsg()
+        back.ParseFromString(data)
+        self.sent.append(back)
+
+    async def recv(self):
+        if not self._msgs:
+            import asyncio
+            await asyncio.sleep(3600)  # a server that never finishes: the run timeout must end it
+        return self._msgs.pop(0)
+
+
+def _exception_msg(text, *, cacheable):
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    m = ForwardMsg()
+    m.delta.new_element.exception.type = "ValueError"
+    m.delta.new_element.exception.message = text
+    m.hash = "h-" + text
+    m.metadata.cacheable = cacheable
+    return m
+
+
+def _finished(status=None):
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    m = ForwardMsg()
+    m.script_finished = ForwardMsg.FINISHED_SUCCESSFULLY if status is None else status
+    return m
+
+
+def _ref(h):
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    m = ForwardMsg()
+    m.ref_hash = h
+    return m
+
+
+def test_ref_hash_messages_are_resolved_from_the_session_cache():
+    import asyncio
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    page = load.Page("pages/1_X.py", "X")
+    sess = load.Session("ws://unused", "t", 0, [page], "a=1", run_timeout=2.0)
+    first = _FakeWS([_exception_msg("boom", cacheable=True), _finished()])
+    run1 = asyncio.run(sess.visit(first, page))
+    assert run1.failure is None and run1.exceptions == ["ValueError: boom"] and run1.ms > 0
+    assert first.sent[0].rerun_script.page_name == "X" and first.sent[0].rerun_script.query_string == "a=1"
+    # The second visit announces the cached hash; the server answers with a reference to it.
+    second = _FakeWS([_finished(ForwardMsg.FINISHED_EARLY_FOR_RERUN), _ref("h-boom"), _finished()])
+    run2 = asyncio.run(sess.visit(second, page))
+    assert list(second.sent[0].rerun_script.cached_message_hashes) == ["h-boom"]
+    assert run2.failure is None and run2.cache_refs == 1 and run2.exceptions == ["ValueError: boom"]
+
+
+def test_unknown_ref_hash_and_silence_are_failures_not_hangs():
+    import asyncio
+    page = load.Page("app.py", "")
+    sess = load.Session("ws://unused", "t", 0, [page], "", run_timeout=0.5)
+    run = asyncio.run(sess.visit(_FakeWS([_ref("nope"), _finished()]), page))
+    assert run.ms is None and "ref_hash" in run.failure
+    run = asyncio.run(sess.visit(_FakeWS([]), page))
+    assert run.ms is None and run.failure.startswith("timeout")
