@@ -198,29 +198,33 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
             # explicitly otherwise, so that no factor below can overflow or turn subnormal
             lm = log_max_abs[k - 1]
             H, e = (hh, lm) if abs(lm) < 40.0 else (hh / max_abs[k - 1], 0.0)
-            Lmax = L.max()
-            if Lmax - L.min() < 600.0:  # (false with -inf rows) one column scaling does it
+            Lmax, Lmin = L.max(), L.min()
+            if Lmax - Lmin < 600.0:  # (false with -inf rows) one column scaling does it
                 s = np.full(n, Lmax)
                 D = H * np.exp(Lc - (Lmax + e))[None, :]
             else:
                 s = np.maximum.accumulate(L[::-1])[::-1]
-                s[~np.isfinite(s)] = 0.0
+                if Lmin == -np.inf:
+                    s[~np.isfinite(s)] = 0.0
                 D = np.subtract(Lc[None, :], (s + e)[:, None], order="F")
                 np.exp(D, out=D)
                 D *= H
             s += lm
             Rn = trmm(1.0, D, Rr)
             new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
-            if not (new_nrm.min() > 1e-200 and new_nrm.max() < 1e200):
+            if new_nrm.min() > 1e-200 and new_nrm.max() < 1e200:
+                Rr, nrm, Lc = Rn, new_nrm, s
+                L = Lc + np.log(nrm)
+            else:
                 # a row came out tiny, zero or huge: exact zero rows are fine as they are; anything
                 # else is redone in the log domain, where nothing can underflow
                 r = np.triu(hh)
                 exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
                 if (~((new_nrm > 1e-200) & (new_nrm < 1e200)) & ~exact_zero).any():
                     Rn, new_nrm, s = _exact_update(r, L, Rr, nrm)
-            Rr, nrm, Lc = Rn, new_nrm, s
-            L = Lc + np.log(nrm)
-            nrm[nrm == 0] = 1.0
+                Rr, nrm, Lc = Rn, new_nrm, s
+                L = Lc + np.log(nrm)
+                nrm[nrm == 0] = 1.0
             if all_rows or k == 1:
                 buf_S[filled] = Rr
                 buf_L[filled] = L
@@ -271,29 +275,34 @@ def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
     ok = np.isfinite(Lmax)
     shift = np.where(ok, Lmax, 0.0)
     rel = L - shift[:, None]
-    order = np.argsort(-rel, axis=1, kind="stable")
-    rel = np.take_along_axis(rel, order, axis=1)
-    flat = (order + (np.arange(count) * n)[:, None]).ravel()
-    unit = S_stack.reshape(count * n, n)[flat].reshape(count, n, n)
-    unit /= np.take_along_axis(nrm, order, axis=1)[:, :, None]
     est_log = np.full((count, n), -np.inf)
+    # rows within 1e-40 of the largest go into the SVD (padded to the chunk's widest)
+    keep = int(max(1, (rel >= _LOG_DROP).sum(axis=1).max()))
+
+    def sorted_unit_rows(S, L_rel, norms):
+        order = np.argsort(-L_rel, axis=1, kind="stable")
+        flat = (order + (np.arange(S.shape[0]) * n)[:, None]).ravel()
+        U = S.reshape(-1, n)[flat].reshape(S.shape)
+        U /= np.take_along_axis(norms, order, axis=1)[:, :, None]
+        return U, np.take_along_axis(L_rel, order, axis=1)
+
     with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
-        # rows within 1e-40 of the largest go into the SVD (padded to the chunk's widest)
-        keep = int(max(1, (rel >= _LOG_DROP).sum(axis=1).max()))
         if keep < n:
+            unit, rel = sorted_unit_rows(S_stack, rel, nrm)
             h, _ = np.linalg.qr(unit.transpose(0, 2, 1), mode="raw")  # lower triangle of h: L̃
             est_log = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + rel + shift[:, None]
             small = np.tril(h[:, :keep, :keep]) * np.exp(rel[:, :keep])[:, :, None]
             sv = np.linalg.svd(small, compute_uv=False)
-        else:
-            sv = np.linalg.svd(unit * np.exp(rel)[:, :, None], compute_uv=False)
+        else:  # no spread: the order of the rows does not matter to the SVD
+            sv = np.linalg.svd(S_stack * (np.exp(rel) / nrm)[:, :, None], compute_uv=False)
         svd_log = np.log(sv) + shift[:, None]
         svd_log[~ok] = -np.inf
         if keep == n:
             need = ok & (svd_log[:, -1] < svd_log[:, 0] + _LOG_CUTOFF)
             if need.any():
-                h, _ = np.linalg.qr(unit[need].transpose(0, 2, 1), mode="raw")
-                est_log[need] = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + rel[need] + shift[need, None]
+                unit, rel_sorted = sorted_unit_rows(S_stack[need], rel[need], nrm[need])
+                h, _ = np.linalg.qr(unit.transpose(0, 2, 1), mode="raw")
+                est_log[need] = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + rel_sorted + shift[need, None]
     est_log[~ok] = -np.inf
     return _combine(svd_log, est_log, zeros)
 
