@@ -17,8 +17,9 @@ recorded and training stops there, without an exception or a warning.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
+from types import MappingProxyType
 
 import numpy as np
 
@@ -61,8 +62,8 @@ class TrainingConfig:
     gap: int = 10
     hidden: int = 32
     nonlinearity: str = "tanh"
-    optimizer: str = "adam"
-    learning_rate: float = 0.01
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
     momentum: float = 0.9
     init_scale: float = 1.0
     iterations: int = 300
@@ -129,6 +130,19 @@ class RNNParams:
 
     def all_finite(self) -> bool:
         return all(bool(np.all(np.isfinite(a))) for a in self.as_tuple())
+
+
+#: The lab's three one-click demonstrations of the lecture (each verified in tests/test_training.py):
+#: ``"explode"``: ReLU, W initialised large, SGD with a large learning rate, no clipping -> the loss
+#: becomes NaN within a few iterations; ``"clipped"``: the same with clipping by global norm -> it
+#: trains; ``"long_gap"``: the default settings with a 60-word gap -> it stays at chance.
+TRAINING_SCENARIOS: Mapping[str, TrainingConfig] = MappingProxyType({
+    "explode": TrainingConfig(nonlinearity="relu", optimizer="sgd", learning_rate=3.0, momentum=0.9,
+                              init_scale=2.0, clipping="none", threshold=0.1),
+    "clipped": TrainingConfig(nonlinearity="relu", optimizer="sgd", learning_rate=3.0, momentum=0.9,
+                              init_scale=2.0, clipping="norm", threshold=0.1),
+    "long_gap": TrainingConfig(gap=60),
+})
 
 
 def init_params(config: TrainingConfig) -> RNNParams:

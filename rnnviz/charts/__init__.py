@@ -45,3 +45,10 @@ from .spectral import (
     product_spectrum_chart,
     step_spectra_chart,
 )
+from .training import (
+    dh_heatmap,
+    grad_norm_chart,
+    loss_accuracy_chart,
+    sweep_chart,
+    training_live_spec,
+)

@@ -1,0 +1,281 @@
+"""Charts for the training lab: loss and accuracy, the gradient norm, the ||dL/dh_k|| heat map and
+the accuracy-versus-gap sweep.
+
+No Streamlit here. Each chart has a ``*_frame`` builder (tested on its own) and takes a
+:class:`rnnviz.training.TrainingRun` or :class:`rnnviz.training.GapSweep`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..training import GapSweep, TrainingRun
+from .common import EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, log_safe, thin_indices
+
+LOSS_COLOR = OKABE_ITO[4]       # blue
+ACCURACY_COLOR = OKABE_ITO[2]   # bluish green
+GRAD_COLOR = OKABE_ITO[0]       # orange
+CLIPPED_COLOR = VANISH_COLOR
+DIVERGED_COLOR = EXPLODE_COLOR
+#: Most iterations drawn as rows of the heat map (evenly thinned, both ends kept).
+HEATMAP_ROWS = 120
+#: Decades of colour the heat map spans below its largest value (smaller values share the darkest colour).
+HEATMAP_DECADES = 24
+CHANCE = 0.5
+
+
+def _what_word(what: str | None) -> str:
+    return {"loss": "the loss", "gradient": "the gradient", "parameters": "the updated weights"}.get(what or "", "")
+
+
+def divergence_text(run: TrainingRun) -> str | None:
+    """A sentence saying where and what stopped being finite, or None."""
+    if run.diverged_at is None:
+        return None
+    return f"{_what_word(run.diverged_what)} became inf/NaN at iteration {run.diverged_at}; training stopped"
+
+
+def _divergence_frame(run: TrainingRun) -> pd.DataFrame:
+    if run.diverged_at is None:
+        return pd.DataFrame({"iteration": pd.Series([], dtype=float), "label": pd.Series([], dtype=str)})
+    return pd.DataFrame({"iteration": [float(run.diverged_at)],
+                         "label": [f"inf/NaN at iteration {run.diverged_at}"]})
+
+
+def _divergence_layers(run: TrainingRun, x_title: str = "iteration"):
+    frame = _divergence_frame(run)
+    rule = alt.Chart(frame).mark_rule(color=DIVERGED_COLOR, strokeWidth=2, strokeDash=[6, 3]).encode(
+        x=alt.X("iteration:Q", title=x_title), tooltip=[alt.Tooltip("label:N", title="stopped")])
+    text = alt.Chart(frame).mark_text(color=DIVERGED_COLOR, align="right", dx=-4, dy=8, baseline="top",
+                                      fontWeight="bold").encode(
+        x="iteration:Q", y=alt.value(0), text="label:N")
+    return rule + text
+
+
+# --------------------------------------------------------------------------- loss, accuracy, gradient norm
+
+def history_frame(run: TrainingRun) -> pd.DataFrame:
+    """One row per iteration: loss, accuracy, gradient norm (and a log-safe copy with its status),
+    whether clipping acted, and whether the loss / gradient were finite."""
+    plotted, status = log_safe(run.grad_norm)
+    return pd.DataFrame({
+        "iteration": run.iteration,
+        "loss": np.where(np.isfinite(run.loss), run.loss, np.nan),
+        "loss_finite": np.isfinite(run.loss),
+        "accuracy": run.accuracy,
+        "grad_norm": run.grad_norm,
+        "grad_norm_plot": np.where(status == "finite", plotted, np.nan),
+        "grad_status": status.astype(str),
+        "clipped": np.where(run.clipped, "yes", "no"),
+    })
+
+
+def _x(run: TrainingRun):
+    return alt.X("iteration:Q", title="iteration", scale=alt.Scale(domain=[0, max(run.config.iterations, 2)],
+                                                                   nice=False))
+
+
+def loss_accuracy_chart(run: TrainingRun, *, width: int = 330, height: int = 220) -> alt.HConcatChart:
+    """Loss (cross-entropy, nats) and training-batch accuracy per iteration, side by side, with the
+    chance level and the iteration where training stopped marked."""
+    frame = history_frame(run)
+    x = _x(run)
+    tips = [alt.Tooltip("iteration:Q"), alt.Tooltip("loss:Q", format=".4g", title="loss (nats)"),
+            alt.Tooltip("accuracy:Q", format=".1%")]
+    loss = alt.Chart(frame).mark_line(color=LOSS_COLOR, clip=True).encode(
+        x=x, y=alt.Y("loss:Q", title="cross-entropy loss (nats)", scale=alt.Scale(zero=True)), tooltip=tips)
+    chance_loss = alt.Chart(pd.DataFrame({"y": [math.log(2)], "label": ["chance: log 2 ≈ 0.693"]})).mark_rule(
+        color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
+    acc = alt.Chart(frame).mark_line(color=ACCURACY_COLOR, clip=True).encode(
+        x=x, y=alt.Y("accuracy:Q", title="accuracy on the training batch", scale=alt.Scale(domain=[0, 1]),
+                     axis=alt.Axis(format="%")), tooltip=tips)
+    chance_acc = alt.Chart(pd.DataFrame({"y": [CHANCE], "label": ["chance: 50 %"]})).mark_rule(
+        color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
+    div = _divergence_layers(run)
+    left = (loss + chance_loss + div).properties(width=width, height=height, title="Loss")
+    right = (acc + chance_acc + div).properties(width=width, height=height, title="Accuracy")
+    return alt.hconcat(left, right).resolve_scale(y="independent")
+
+
+def grad_norm_chart(run: TrainingRun, *, width: int = 700, height: int = 240) -> alt.LayerChart:
+    """The global gradient norm before clipping, on a log axis, with the norm threshold drawn when
+    clipping by norm, clipped iterations marked and the iteration where it stopped being finite."""
+    frame = history_frame(run)
+    finite = frame[frame["grad_status"] == "finite"]
+    x = _x(run)
+    y = alt.Y("grad_norm_plot:Q", title="‖∇L‖₂ before clipping (log scale)", scale=alt.Scale(type="log"))
+    tips = [alt.Tooltip("iteration:Q"), alt.Tooltip("grad_norm:Q", format=".4g", title="gradient norm"),
+            alt.Tooltip("clipped:N", title="clipped?")]
+    line = alt.Chart(finite).mark_line(color=GRAD_COLOR, clip=True).encode(x=x, y=y, tooltip=tips)
+    layers = [line]
+    if run.clipped.any():
+        pts = alt.Chart(finite[finite["clipped"] == "yes"]).mark_point(
+            color=CLIPPED_COLOR, size=14, filled=True, clip=True).encode(x=x, y=y, tooltip=tips)
+        layers.append(pts)
+    cfg = run.config
+    if cfg.clipping == "norm":
+        thr = pd.DataFrame({"y": [cfg.threshold], "label": [f"clipping threshold c = {cfg.threshold:g}"]})
+        layers.append(alt.Chart(thr).mark_rule(color=CLIPPED_COLOR, strokeDash=[6, 4], strokeWidth=2).encode(
+            y="y:Q", tooltip=alt.Tooltip("label:N", title="threshold")))
+        layers.append(alt.Chart(thr).mark_text(color=CLIPPED_COLOR, align="left", dx=4, dy=-7).encode(
+            x=alt.value(0), y="y:Q", text="label:N"))
+    layers.append(_divergence_layers(run))
+    return alt.layer(*layers).properties(width=width, height=height,
+                                         title="Gradient norm before clipping")
+
+
+# --------------------------------------------------------------------------- the heat map
+
+def dh_frame(run: TrainingRun, *, relative: bool = False, max_rows: int = HEATMAP_ROWS) -> pd.DataFrame:
+    """Long frame for the heat map: iteration, position k (1 = the subject), ||∂ℓ/∂h_k||, its log10
+    (``relative``: divided by the value at the last position, so each row starts at 1 = 10⁰)."""
+    rows = thin_indices(run.iterations_run, max_rows)
+    values = np.asarray(run.dh_norm)[rows]
+    T = values.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        shown = values / values[:, -1:] if relative else values
+        logv = np.log10(shown)
+    it = run.iteration[rows]
+    # Each drawn row stands for the iterations up to the next drawn one.
+    upper = np.append(it[1:], it[-1] + 1) if len(it) > 1 else it + 1
+    frame = pd.DataFrame({
+        "iteration": np.repeat(it, T),
+        "iteration_end": np.repeat(upper, T),
+        "k": np.tile(np.arange(1, T + 1), len(it)),
+        "norm": values.ravel(),
+        "shown": shown.ravel(),
+        "log10": logv.ravel(),
+    })
+    frame["finite"] = np.isfinite(frame["log10"])
+    return frame
+
+
+def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, height: int = 300) -> alt.LayerChart:
+    """||∂ℓ/∂h_k|| over position k (x) and iteration (y), log colour: dark = small (vanished)."""
+    frame = dh_frame(run, relative=relative)
+    good = frame[frame["finite"]]
+    T = run.config.T
+    if len(good):
+        hi = float(good["log10"].max())
+        lo = max(float(good["log10"].min()), hi - HEATMAP_DECADES)
+        if hi - lo < 1:
+            lo = hi - 1
+    else:
+        lo, hi = -1.0, 0.0
+    title = ("log₁₀ of ‖∂ℓ/∂h_k‖ / ‖∂ℓ/∂h_T‖" if relative else "log₁₀ ‖∂ℓ/∂h_k‖")
+    cells = alt.Chart(good).mark_rect().encode(
+        x=alt.X("k:O", title="position k (1 = cat/cats, T = last filler)",
+                axis=alt.Axis(values=_k_ticks(T), labelAngle=0)),
+        y=alt.Y("iteration:Q", title="iteration", scale=alt.Scale(domain=[1, max(run.config.iterations, 2)],
+                                                                  reverse=True, nice=False)),
+        y2="iteration_end:Q",
+        color=alt.Color("log10:Q", title=title, scale=alt.Scale(scheme=SEQUENTIAL_SCHEME, domain=[lo, hi],
+                                                                clamp=True),
+                        legend=alt.Legend(orient="right", gradientLength=max(120, height - 60))),
+        tooltip=[alt.Tooltip("iteration:Q"), alt.Tooltip("k:O", title="position k"),
+                 alt.Tooltip("norm:Q", format=".3e", title="‖∂ℓ/∂h_k‖"),
+                 alt.Tooltip("log10:Q", format=".2f", title=title)],
+    )
+    layers = [cells]
+    if run.diverged_at is not None:
+        frame_div = pd.DataFrame({"iteration": [float(run.diverged_at)],
+                                  "label": [f"inf/NaN at iteration {run.diverged_at}"]})
+        layers.append(alt.Chart(frame_div).mark_rule(color=DIVERGED_COLOR, strokeWidth=2).encode(
+            y="iteration:Q", tooltip=alt.Tooltip("label:N", title="stopped")))
+    return alt.layer(*layers).properties(width=width, height=height,
+                                         title="How much of the gradient reaches each position")
+
+
+def _k_ticks(T: int) -> list[int]:
+    if T <= 25:
+        return list(range(1, T + 1))
+    step = 5 if T <= 60 else 10
+    return sorted({1, *range(step, T + 1, step), T})
+
+
+# --------------------------------------------------------------------------- the sweep
+
+def sweep_frame(sweep: GapSweep) -> pd.DataFrame:
+    """One row per gap and seed: held-out accuracy (NaN if training diverged), last training loss,
+    outcome, and ``shown`` (a diverged run drawn at chance)."""
+    k, s = sweep.test_accuracy.shape
+    acc = sweep.test_accuracy.ravel()
+    div = sweep.diverged.ravel()
+    return pd.DataFrame({
+        "gap": np.repeat(sweep.gaps, s),
+        "seed": np.tile(sweep.seeds, k),
+        "accuracy": acc,
+        "final_loss": sweep.final_loss.ravel(),
+        "outcome": np.where(div, "diverged (inf/NaN)", "trained"),
+        "shown": np.where(div, CHANCE, acc),
+    })
+
+
+def sweep_mean_frame(sweep: GapSweep) -> pd.DataFrame:
+    """One row per gap: mean held-out accuracy over the seeds (diverged runs count as chance)."""
+    return pd.DataFrame({"gap": sweep.gaps, "mean": sweep.mean_accuracy,
+                         "learned": (np.where(sweep.diverged, 0.0, sweep.test_accuracy) >= 0.9).sum(axis=1),
+                         "seeds": np.full(len(sweep.gaps), len(sweep.seeds))})
+
+
+def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260) -> alt.LayerChart:
+    """Held-out accuracy against the gap L: each seed a dot, the mean a line, chance dashed,
+    diverged runs as red crosses at chance."""
+    frame = sweep_frame(sweep)
+    means = sweep_mean_frame(sweep)
+    x = alt.X("gap:Q", title="gap L (filler words between subject and verb)",
+              scale=alt.Scale(domain=[0, max(int(sweep.gaps.max()), 1) * 1.03], nice=False))
+    yscale = alt.Scale(domain=[0.3, 1.02])
+    tips = [alt.Tooltip("gap:Q", title="gap L"), alt.Tooltip("seed:Q"),
+            alt.Tooltip("accuracy:Q", format=".1%", title="held-out accuracy"),
+            alt.Tooltip("final_loss:Q", format=".3g", title="last training loss"), alt.Tooltip("outcome:N")]
+    mean_line = alt.Chart(means).mark_line(color=ACCURACY_COLOR, strokeWidth=2.5,
+                                           point=alt.OverlayMarkDef(size=50, filled=True)).encode(
+        x=x, y=alt.Y("mean:Q", title="held-out accuracy after training", scale=yscale, axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("gap:Q", title="gap L"), alt.Tooltip("mean:Q", format=".1%", title="mean accuracy"),
+                 alt.Tooltip("learned:Q", title="seeds reaching 90 %"), alt.Tooltip("seeds:Q")])
+    trained = frame[frame["outcome"] == "trained"]
+    dots = alt.Chart(trained).mark_circle(color=NEUTRAL_COLOR, size=45, opacity=0.8).encode(
+        x=x, y=alt.Y("shown:Q", scale=yscale), tooltip=tips)
+    chance = alt.Chart(pd.DataFrame({"y": [CHANCE], "label": ["chance: 50 %"]})).mark_rule(
+        color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
+    layers = [chance, dots, mean_line]
+    div = frame[frame["outcome"] != "trained"]
+    if len(div):
+        layers.append(alt.Chart(div).mark_point(shape="cross", color=DIVERGED_COLOR, size=120, filled=True)
+                      .encode(x=x, y=alt.Y("shown:Q", scale=yscale), tooltip=tips))
+    return alt.layer(*layers).properties(width=width, height=height, title="Accuracy against the gap")
+
+
+# --------------------------------------------------------------------------- live progress
+
+def training_live_spec(loss, accuracy, *, iterations: int, width: int = 700, height: int = 160) -> dict:
+    """A light Vega-Lite spec of loss and accuracy so far, for redrawing during training (no Altair
+    build: about a tenth of a millisecond plus the data)."""
+    loss = np.asarray(loss, dtype=np.float64)
+    acc = np.asarray(accuracy, dtype=np.float64)
+    idx = thin_indices(len(loss), 400)
+    values = []
+    for i in idx:
+        it = int(i) + 1
+        if math.isfinite(loss[i]):
+            values.append({"iteration": it, "series": "loss (nats)", "value": float(loss[i])})
+        values.append({"iteration": it, "series": "accuracy", "value": float(acc[i])})
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": width, "height": height,
+        "data": {"values": values},
+        "mark": {"type": "line", "clip": True},
+        "encoding": {
+            "x": {"field": "iteration", "type": "quantitative", "title": "iteration",
+                  "scale": {"domain": [0, max(int(iterations), 2)], "nice": False}},
+            "y": {"field": "value", "type": "quantitative", "title": "loss (nats) and accuracy"},
+            "color": {"field": "series", "type": "nominal", "title": None,
+                      "scale": {"domain": ["loss (nats)", "accuracy"], "range": [LOSS_COLOR, ACCURACY_COLOR]},
+                      "legend": {"orient": "top"}},
+        },
+    }
