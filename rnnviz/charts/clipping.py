@@ -289,7 +289,7 @@ def scales_display_frame(outcomes: list[ClipOutcome]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- non-finite entries
 
-NONFINITE_STATES = ("finite, kept", "finite, wiped to 0", "some NaN", "all NaN", "still infinite")
+NONFINITE_STATES = ("finite", "wiped to 0", "some NaN", "all NaN", "still infinite")
 _STATE_COLORS = ("#009E73", "#F0E442", "#E69F00", "#D55E00", "#CC79A7")
 
 
@@ -309,9 +309,9 @@ def nonfinite_frame(grads, outcomes: list[ClipOutcome]) -> pd.DataFrame:
             elif inf:
                 state = "still infinite"
             elif wiped and wiped == int(np.count_nonzero(np.isfinite(before) & (before != 0))):
-                state = "finite, wiped to 0"
+                state = "wiped to 0"
             else:
-                state = "finite, kept"
+                state = "finite"
             parts = [f"{nan} NaN" if nan else "", f"{inf} inf" if inf else "",
                      f"{wiped} → 0" if wiped else ""]
             label = ", ".join(p for p in parts if p) or "finite"
@@ -330,7 +330,7 @@ def _nonfinite_layers(order: tuple[str, ...]):
                  alt.Tooltip("inf:Q", title="infinite entries"),
                  alt.Tooltip("zeroed:Q", title="finite entries turned to 0")],
     )
-    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+    cells = base.mark_rect(stroke="white", strokeWidth=2, opacity=1).encode(
         color=alt.Color("state:N", title="after clipping",
                         scale=alt.Scale(domain=list(NONFINITE_STATES), range=list(_STATE_COLORS)),
                         legend=alt.Legend(orient="bottom", columns=3)))
@@ -399,7 +399,7 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
     hw, hb = half_cell
     heat = alt.Chart(_src("surface")).transform_calculate(
         w_lo=f"datum.w - {hw!r}", w_hi=f"datum.w + {hw!r}", b_lo=f"datum.b - {hb!r}", b_hi=f"datum.b + {hb!r}",
-    ).mark_rect().encode(
+    ).mark_rect(opacity=1, fillOpacity=1, strokeWidth=0).encode(
         x=alt.X("w_lo:Q", scale=xs, title="recurrent weight w", axis=alt.Axis(grid=False)), x2="w_hi:Q",
         y=alt.Y("b_lo:Q", scale=ys, title="bias b", axis=alt.Axis(grid=False)), y2="b_hi:Q",
         color=alt.Color("loss:Q", title="loss E", scale=alt.Scale(scheme="viridis", domain=[0, 0.45], clamp=True),
