@@ -89,8 +89,8 @@ def main() -> int:
         "Gaussian N(0, 1/n) matrices": compare(
             "Gaussian N(0, 1/n) matrices",
             np.random.default_rng(1).standard_normal((T, n, n)) / np.sqrt(n), args.repeats),
-        "orthogonal (no spread: worst case)": compare(
-            "orthogonal (no spread: worst case)",
+        "orthogonal W (no spread)": compare(
+            "orthogonal W (no spread)",
             np.broadcast_to(rnnviz.init_recurrent(n, "orthogonal", seed=2), (T, n, n)).copy(), args.repeats),
     }
     head = ratios["tanh RNN Jacobians (scale 1.5)"]

@@ -51,6 +51,9 @@ SVD_CUTOFF = 1e-12
 _LOG_CUTOFF = float(np.log(SVD_CUTOFF))
 #: Rows of the graded triangle smaller than this (relative) are left out of the SVD.
 _LOG_DROP = float(np.log(1e-40))
+#: While every product so far has condition number below this, the explicit product (rescaled by
+#: powers of two, which is exact) is used: its SVD is then exact for every singular value.
+_EXPLICIT_MAX_COND = 1e3
 #: Memory budget (bytes) for the stack of matrices handed to one batched SVD.
 _CHUNK_BYTES = 32 * 2**20
 
@@ -142,6 +145,53 @@ def _combine(svd_log: np.ndarray, est_log: np.ndarray, zeros: np.ndarray) -> np.
     return out
 
 
+def _explicit_phase(T, n, get_J, zeros, max_abs, out):
+    """Rows T, T-1, ... from the explicit product, for as long as it stays well conditioned.
+
+    ``P_{k-1} = P_k J_k`` is rescaled by a power of two after each step (exact), and the products
+    are handed to a batched SVD in growing chunks. Rows whose product has condition number at most
+    ``_EXPLICIT_MAX_COND`` (and no exact zeros) are final: every singular value is then within
+    1e-3 of the largest, where a float64 SVD is exact. Returns ``(k, P_k, log_scale)`` for the last
+    such row; the graded sweep takes over from there. (An orthogonal or near-orthogonal network
+    never leaves this phase, and costs no more than the naive chain plus SVD.)
+    """
+    k, P, log_scale = T, np.eye(n), 0.0
+    size = 16
+    ln2 = float(np.log(2.0))
+    while k > 0:
+        m = min(size, k)
+        stack = np.empty((m, n, n))
+        scales = np.empty(m)
+        Pc, sc, made = P, log_scale, 0
+        for i in range(m):
+            t = k - i  # apply J_t, giving row t - 1
+            if zeros[t - 1] > 0 or not (1e-100 < max_abs[t - 1] < 1e100):
+                break
+            Pc = Pc @ get_J(t)
+            mx = np.abs(Pc).max()
+            if not 0.0 < mx < np.inf:
+                break
+            f = int(np.frexp(mx)[1])
+            if f:
+                Pc *= 2.0 ** -f
+                sc += f * ln2
+            stack[i], scales[i] = Pc, sc
+            made += 1
+        if made == 0:
+            break
+        sv = np.linalg.svd(stack[:made], compute_uv=False)
+        good = sv[:, -1] >= sv[:, 0] / _EXPLICIT_MAX_COND
+        nb = made if good.all() else int(np.argmin(good))
+        if nb:
+            out[k - nb:k] = (np.log(sv[:nb]) + scales[:nb, None])[::-1]
+            P, log_scale = stack[nb - 1], float(scales[nb - 1])
+            k -= nb
+        if nb < m:
+            break
+        size = min(2 * size, 256)
+    return k, P, log_scale
+
+
 def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarray, *,
            all_rows: bool = True) -> np.ndarray:
     """The graded-QR sweep shared by every public function (see the module docstring).
@@ -175,11 +225,24 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
     buf_S = np.empty((chunk, n, n))
     buf_L = np.empty((chunk, n))
     buf_nrm = np.empty((chunk, n))
-    first = T - 1  # output row held in buffer slot 0
+    k_start = T
+    if all_rows:
+        k_start, P, log_scale = _explicit_phase(T, n, get_J, zeros, max_abs, out)
+        if k_start == 0:
+            return out
+        if k_start < T:  # start the graded state from the QR of P_k^T (well conditioned)
+            hh, tau, _, _ = geqrf(np.array(P.T, order="F"), lwork=lwork)
+            Rr = np.asfortranarray(np.triu(hh))
+            nrm = np.sqrt(np.einsum("ij,ij->i", Rr, Rr))
+            Lc = np.full(n, log_scale)
+            with np.errstate(divide="ignore"):
+                L = Lc + np.log(nrm)
+            nrm[nrm == 0] = 1.0
+    first = k_start - 1  # output row held in buffer slot 0
     filled = 0
 
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        for k in range(T, 0, -1):
+        for k in range(k_start, 0, -1):
             JT = get_J(k).T
             # A = J_k^T Q_k; one QR: A = Q_{k-1} r_k
             if hh is None:

@@ -214,6 +214,30 @@ def test_single_huge_entry():
     np.testing.assert_allclose(product_log_singular_values(np.array([[[-5e-324]]])), [[np.log(5e-324)], [0.0]], rtol=1e-15)
 
 
+def test_orthogonal_products_keep_every_singular_value_at_one():
+    # Saxe et al. 2014 / dynamical isometry: a product of orthogonal matrices is orthogonal, at any
+    # length; scaled by c, every log singular value is exactly (T - k) log c.
+    n, T = 8, 10_000
+    O = ortho_group.rvs(n, size=50, random_state=3)
+    J = 0.999 * O[np.arange(T) % 50]
+    got = product_log_singular_values(J)
+    expect = np.log(0.999) * np.arange(T, -1, -1)[:, None] * np.ones((1, n))
+    np.testing.assert_allclose(got, expect, rtol=0, atol=1e-9)
+
+
+def test_switch_from_explicit_to_graded_is_seamless():
+    # The first 100 products are orthogonal (explicit phase), then Gaussian steps spread the
+    # spectrum (graded phase): both phases agree with the explicit SVD where it is comparable.
+    rng = np.random.default_rng(6)
+    n = 8
+    J = np.concatenate([rng.standard_normal((150, n, n)) / np.sqrt(n),
+                        np.broadcast_to(ortho_group.rvs(n, random_state=7), (100, n, n))])
+    got = product_log_singular_values(J)
+    ref = explicit_log_sv(J)
+    np.testing.assert_allclose(got[150:], ref[150:], rtol=0, atol=1e-10)
+    assert_matches_svd(got, ref)
+
+
 def test_finite_at_ten_thousand_steps_and_rates_converge():
     n, T = 6, 10_000
     J = gaussian_stack(T, n, sigma=2.0, seed=5)
