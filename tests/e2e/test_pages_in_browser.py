@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.source_util import page_icon_and_name
+from streamlit.testing.v1 import AppTest
 
 from rnnviz.ui.registry import HOME, available_pages
-from app_server import PAGE_TIMEOUT, start_server
+from app_server import PAGE_TIMEOUT, ROOT, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -66,8 +67,12 @@ def problems(page, page_path: str, server, js_errors: list[str]) -> list[str]:
         found.append(f"{drawn.count(False)} of {len(drawn)} charts not drawn (no canvas/svg)")
     found += [f"JavaScript error: {e}" for e in js_errors]
     expected_nav = list(titles().values())
-    if nav_labels(page) != expected_nav:
-        found.append(f"the sidebar lists {nav_labels(page)}, expected the page titles {expected_nav}")
+    nav = page_links(page, '[data-testid="stSidebar"]')
+    if [link["label"] for link in nav] != expected_nav:
+        found.append(f"the sidebar lists {[link['label'] for link in nav]}, expected the page titles {expected_nav}")
+    current = [link["label"] for link in nav if link["current"]]
+    if current != [titles().get(page_path)]:
+        found.append(f"the sidebar highlights {current} as the current page, not {titles().get(page_path)!r}")
     cut = [link["label"] for link in page_links(page) if link["cut"]]
     if cut:
         found.append(f"page links cut off at this width (shorten the title in the registry): {cut}")
@@ -92,17 +97,23 @@ _PAGE_LINKS = """(scope) => [...document.querySelectorAll(scope + ' [data-testid
         const copy = link.cloneNode(true);  // the label as read, without the icon's ligature name
         copy.querySelectorAll('[data-testid="stIconMaterial"]').forEach(icon => icon.remove());
         const cut = [...link.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1);
-        return {label: copy.textContent.trim(), cut};
+        const anchor = link.querySelector('a');  // the current page's link has a background
+        const current = !!anchor && getComputedStyle(anchor).backgroundColor !== 'rgba(0, 0, 0, 0)';
+        return {label: copy.textContent.trim(), cut, current};
     })"""
 
 
 def page_links(page, scope: str = "") -> list[dict]:
-    """Each page link under ``scope`` (a CSS selector): its label, and whether it is cut off."""
+    """Each page link under ``scope`` (a CSS selector): label, cut off?, highlighted as current?"""
     return page.evaluate(_PAGE_LINKS, scope)
 
 
-def nav_labels(page) -> list[str]:
-    return [link["label"] for link in page_links(page, '[data-testid="stSidebar"]')]
+def heading_under_apptest(page_path: str) -> str:
+    """The page's title as AppTest renders it (no server involved), to compare the browser with."""
+    at = AppTest.from_file(ROOT / "app.py", default_timeout=PAGE_TIMEOUT)
+    at.switch_page(page_path).run()
+    assert at.title, f"{page_path} shows no title under AppTest: {[e.value for e in at.exception]}"
+    return at.title[0].value
 
 
 def test_page_in_browser(page_path, browser, server, screenshots, timings):
@@ -127,6 +138,7 @@ def test_deep_link_is_the_first_request_to_a_fresh_server(browser, timings):
     if not pages:
         pytest.skip("no page in pages/ yet: nothing to deep-link to")
     target = pages[-1]
+    expected_heading = heading_under_apptest(target)
     fresh = start_server("deep-link")  # waits for the port only: no HTTP request before ours
     try:
         context = browser.new_context(viewport=VIEWPORT)
@@ -138,9 +150,9 @@ def test_deep_link_is_the_first_request_to_a_fresh_server(browser, timings):
         timings.record("browser load (script done, charts drawn)", f"{target} (deep link, fresh server)",
                        "first visit", seconds)
         heading = page.locator("h1").first.inner_text().strip()
-        assert heading == titles()[target], (
+        assert heading == expected_heading, (
             f"the deep link {url}, first request to a fresh server, showed {heading!r} instead of "
-            f"{titles()[target]!r}; server log:\n{fresh.log_tail()}")
+            f"{expected_heading!r}; server log:\n{fresh.log_tail()}")
         assert page.url.rstrip("/").endswith("/" + url_path(target)), f"redirected to {page.url}"
         found = problems(page, target, fresh, js_errors)  # includes the navigation by title
         assert not found, "\n".join(found)
