@@ -3,11 +3,20 @@
 The gradient that reaches step k from step T is multiplied by ``dh_T/dh_k = J_T J_{T-1} ... J_{k+1}``.
 Its singular values say by how much each direction is stretched (exploding) or squashed
 (vanishing). Over thousands of steps they leave the range of float64 (1e-308 .. 1e308), so the
-explicit product cannot be formed; this module never forms it.
+explicit product cannot simply be formed; this module keeps every quantity in range.
 
-Method (a graded QR of the product, after Benettin et al. 1980 and Stewart 1995)
---------------------------------------------------------------------------------
-Going backwards from k = T, keep the QR factorisation of the transposed product
+Method
+------
+Rows are computed going backwards from k = T (row T is the identity).
+
+*While the products stay well conditioned* (condition number at most 1e3, no exact zeros), the
+explicit product ``P_{k-1} = P_k J_k`` is carried, rescaled by a power of two after each step (an
+exact operation), and a batched SVD of these products gives the rows: every singular value is
+then within 1e-3 of the largest, where a float64 SVD is exact. Orthogonal and near-orthogonal
+networks never leave this phase.
+
+*Then* (a graded QR of the product, after Benettin et al. 1980 and Stewart 1995), starting from the
+QR of the last well-conditioned product, keep the QR factorisation of the transposed product
 ``P_k^T = J_{k+1}^T ... J_T^T = Q_k R_k`` (``Q_k`` orthonormal, ``R_k`` upper triangular) with one
 QR per step: ``J_k^T Q_k = Q_{k-1} r_k`` and ``R_{k-1} = r_k R_k``. ``R_k`` has exactly the singular
 values of ``P_k``. It is stored *graded*: ``R_k = diag(exp(L_k)) R̃_k`` with unit-norm rows ``R̃_k``
@@ -24,7 +33,7 @@ Row k of the result is read off ``R_k`` in two ways:
    orthogonalised in turn (an LQ factorisation of the unit rows ``R̃ = L̃ Q̃``, done in float64
    without any range problem): ``log σ_i ≈ L_(i) + log |L̃_ii|`` is the log-volume each row adds.
    For a strongly graded ``R`` (what long products produce: the rows separate exponentially) this is
-   exact up to O((σ_{i+1}/σ_i)²) relative; in clusters of nearly equal small values it is exact for
+   exact up to terms of the order of the ratios σ_{i+1}/σ_i; in clusters of nearly equal small values it is exact for
    their product. It carries no offset that grows with T, so ``row_0 / T`` converges to the
    Lyapunov exponents (Benettin's ``Σ log |diag r_t|`` would carry a constant offset per index).
 
@@ -46,7 +55,7 @@ from .nonlinearities import get_nonlinearity
 
 _LAPACK = (lapack.dgeqrf, lapack.dormqr, blas.dtrmm)
 
-#: Relative size (to the largest) below which singular values come from the QR estimates.
+#: Relative size (to the largest) below which singular values come from the graded (LQ) estimates.
 SVD_CUTOFF = 1e-12
 _LOG_CUTOFF = float(np.log(SVD_CUTOFF))
 #: Rows of the graded triangle smaller than this (relative) are left out of the SVD.
