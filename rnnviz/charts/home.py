@@ -18,7 +18,7 @@ STEP_FACTOR_NAMES = ("tanh", "sigmoid", "relu")
 _STEP_FACTOR_COLORS = ("#0072B2", "#D55E00", "#009E73")
 
 #: Per-step factors r whose powers r^k the home page draws: two below 1, one at 1, two above.
-RATES = (0.5, 0.9, 1.0, 1.1, 1.5)
+RATES = (0.8, 0.9, 1.0, 1.1, 1.25)
 _RATE_COLORS = (VANISH_COLOR, "#56B4E9", NEUTRAL_COLOR, "#E69F00", EXPLODE_COLOR)
 
 
