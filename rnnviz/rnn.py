@@ -26,6 +26,9 @@ from .nonlinearities import get_nonlinearity
 #: Largest ``scale`` accepted by :func:`init_recurrent` (far beyond any useful value, and far from overflow).
 MAX_SCALE = 1e100
 
+#: Largest stack of step Jacobians (entries) that :func:`step_jacobians` builds (1.6 GB of float64).
+MAX_JACOBIAN_ENTRIES = 200_000_000
+
 #: Accepted values of ``init_recurrent(..., scheme=...)``.
 INIT_SCHEMES: tuple[str, ...] = ("gaussian", "orthogonal", "identity")
 
@@ -181,6 +184,12 @@ def step_jacobians(W, a, nonlinearity: str = "tanh") -> np.ndarray:
         raise ValueError(f"a must have shape (T, n) = (T, {n}); got {a.shape}.{hint}")
     if a.shape[0] == 0:
         raise ValueError("a has T = 0 steps; at least one step is needed for a Jacobian.")
+    if a.shape[0] * n * n > MAX_JACOBIAN_ENTRIES:
+        raise ValueError(
+            f"T = {a.shape[0]} Jacobians of {n} × {n} would take {a.shape[0] * n * n * 8 / 1e9:.1f} GB; at most "
+            f"{MAX_JACOBIAN_ENTRIES * 8 / 1e9:.1f} GB is built at once. For their singular values use "
+            f"trajectory_log_singular_values(W, a, nonlinearity), which never stores them all."
+        )
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         return nl.df(a)[:, :, None] * W[None, :, :]
 

@@ -195,6 +195,9 @@ def test_step_jacobians_rejects_batch_and_empty():
         step_jacobians(np.eye(2), np.zeros((0, 2)), "tanh")
     with pytest.raises(ValueError, match=r"\(T, 2\)"):
         step_jacobians(np.eye(2), np.zeros((3, 3)), "tanh")
+    # 10,000 steps of 256 units would be 5 GB: refused with a pointer to the streaming function
+    with pytest.raises(ValueError, match="trajectory_log_singular_values"):
+        step_jacobians(np.eye(256), np.zeros((10_000, 256)), "tanh")
 
 
 # ---------------------------------------------------------------- bptt
