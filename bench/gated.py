@@ -8,6 +8,7 @@
 2. Spectral page (one sequence, n = 64, T = 2,000): forward + step Jacobians, GRU and LSTM (2n × 2n)
    against the plain RNN's forward + step_jacobians.
 Best of ``--repeat`` runs (the machine is shared; best-of is the least noisy statistic).
+``--cpu`` times CPU time instead of wall time (steadier when other processes compete for the cores).
 ``--blas-threads 1`` pins OpenBLAS to one thread: on a loaded machine multi-threaded BLAS makes
 these small products (64 × 96 by 96 × 32) many times slower for every cell alike.
 """
@@ -30,13 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import rnnviz  # noqa: E402
 
 
+CLOCK = time.process_time if "--cpu" in sys.argv else time.perf_counter
+
+
 def best_of(fn, repeat: int) -> float:
     fn()  # warm-up
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK() - t0)
     return min(times)
 
 
@@ -44,8 +48,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--blas-threads", type=int, default=None, help="OPENBLAS_NUM_THREADS for this run")
+    ap.add_argument("--cpu", action="store_true",
+                    help="time CPU time of this process (steadier on a shared machine; use with --blas-threads 1)")
     args = ap.parse_args()
-    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, load {os.getloadavg()[0]:.1f}")
+    print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
+          f"clock {'CPU' if args.cpu else 'wall'}, load {os.getloadavg()[0]:.1f}")
 
     # ---- 1. a training step of the lab
     n, T, B, m = 32, 100, 64, 8
