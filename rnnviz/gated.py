@@ -45,7 +45,7 @@ import numpy as np
 from scipy.special import expit
 
 from ._validate import MAX_HIDDEN, MAX_STEPS, as_array, check_float, check_int
-from .rnn import init_recurrent
+from .rnn import MAX_JACOBIAN_ENTRIES, MAX_SCALE, init_recurrent
 
 #: Parameter names of a GRU, in the order of :class:`GRUParams`' fields (PyTorch's gate order r, z, n).
 GRU_PARAM_NAMES: tuple[str, ...] = (
@@ -165,8 +165,8 @@ def _sub_seed(seed: int, k: int) -> int:
 def _init_common(n, m, scheme, scale, seed, input_scale):
     n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
     m = check_int(m, "m (the number of inputs per step)", low=0, high=MAX_HIDDEN)
-    scale = check_float(scale, "scale", low=0.0)
-    input_scale = check_float(input_scale, "input_scale", low=0.0)
+    scale = check_float(scale, "scale", low=0.0, high=MAX_SCALE)
+    input_scale = check_float(input_scale, "input_scale", low=0.0, high=MAX_SCALE)
     seed = check_int(seed, "seed", low=0)
     return n, m, scheme, scale, seed, input_scale
 
@@ -196,6 +196,15 @@ def _window(traj, start, stop):
     stop = T if stop is None else check_int(stop, "stop", low=start + 1, high=T)
     return type(traj)(*(getattr(traj, f.name)[start:stop + 1] if f.name in ("h", "c")
                         else getattr(traj, f.name)[start:stop] for f in fields(traj)))
+
+
+def _check_stack_size(T: int, size: int, fn: str) -> None:
+    if T * size * size > MAX_JACOBIAN_ENTRIES:
+        raise ValueError(
+            f"T = {T} Jacobians of {size} × {size} would take {T * size * size * 8 / 1e9:.1f} GB; at most "
+            f"{MAX_JACOBIAN_ENTRIES * 8 / 1e9:.1f} GB is built at once. Pass a stretch of steps, "
+            f"{fn}(params, trajectory.window(start, stop)), or a shorter sequence."
+        )
 
 
 def _unbatched(traj, fn: str) -> None:
@@ -467,6 +476,7 @@ def gru_step_jacobians(params: GRUParams, trajectory: GRUTrajectory) -> np.ndarr
     T = trajectory.T
     _check_trajectory(trajectory, GRUTrajectory, "gru_forward",
                       {"h": (T + 1, p.n), "r": (T, p.n), "z": (T, p.n), "n": (T, p.n), "hn": (T, p.n)})
+    _check_stack_size(T, p.n, "gru_step_jacobians")
     with np.errstate(**_ERR):
         k_n, k_r, k_z = _gru_coefficients(trajectory)
         out = np.empty((T, p.n, p.n))
@@ -763,6 +773,7 @@ def lstm_step_jacobians(params: LSTMParams, trajectory: LSTMTrajectory) -> np.nd
     T, n = trajectory.T, p.n
     _check_trajectory(trajectory, LSTMTrajectory, "lstm_forward",
                       {"h": (T + 1, n), "c": (T + 1, n), **{k: (T, n) for k in "ifgo"}})
+    _check_stack_size(T, 2 * n, "lstm_step_jacobians")
     out = np.zeros((T, 2 * n, 2 * n))
     with np.errstate(**_ERR):
         k_c, k_o, k_i, k_f, k_g = _lstm_coefficients(trajectory)

@@ -434,8 +434,8 @@ def test_params_hold_non_finite_values_for_reporting_but_the_cell_refuses_them()
 
 
 def test_huge_weights_never_warn():
-    p = init_gru(4, 2, scale=1e200, input_scale=1e200, seed=0)
-    q = init_lstm(4, 2, scale=1e200, input_scale=1e200, seed=0)
+    p = GRUParams(*(a * 1e200 for a in init_gru(4, 2, scale=1.0, seed=0).arrays()))
+    q = LSTMParams(*(a * 1e200 for a in init_lstm(4, 2, scale=1e100, input_scale=1e100, seed=0).arrays()))
     xs = np.random.default_rng(0).standard_normal((10, 2, 2)) * 1e200
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -460,6 +460,9 @@ def _bad_calls():
         (lambda: init_gru(3, -1), "at least 0"),
         (lambda: init_gru(3, 2, scheme="xavier"), "gaussian"),
         (lambda: init_gru(3, 2, scale=-1), "scale"),
+        (lambda: init_gru(3, 2, input_scale=1e101), "input_scale must be at most"),
+        (lambda: gru_step_jacobians(init_gru(300, 1), gru_forward(init_gru(300, 1), np.zeros((2300, 1)))),
+         r"window\(start, stop\)"),
         (lambda: init_gru(3, 2, update_bias=float("nan")), "update_bias"),
         (lambda: init_lstm(3, 2, forget_bias="big"), "forget_bias"),
         (lambda: init_gru(3, 2, seed=-1), "seed"),
