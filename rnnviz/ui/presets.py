@@ -26,9 +26,9 @@ class Preset:
 def _apply(page: str, preset: Preset) -> None:
     # A button does what its link does: controls the preset does not name go back to their
     # defaults (a link opens with defaults too), so the view matches the preset's caption.
-    for key, default in urlstate.changed_keys().items():
+    for key in urlstate.bound_keys():
         if key not in preset.values:
-            st.session_state[key] = default
+            urlstate.forget(key)
     for key, value in preset.values.items():
         st.session_state[key] = value
     st.session_state[f"_preset_{page}"] = preset.label

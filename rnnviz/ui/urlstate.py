@@ -125,8 +125,22 @@ def _refresh_box() -> None:
         st.code(current_link(), language=None, wrap_lines=True)
 
 
-def changed_keys() -> dict[str, object]:
-    """Key → default of every control the last run drew away from its default (viewer's own
-    settings such as lecture mode left out)."""
-    defaults = st.session_state.get(_DEFAULTS, {})
-    return {k: defaults[k] for k in st.session_state.get(_STATE, {}) if k in defaults and k not in PERSONAL}
+def bound_keys() -> list[str]:
+    """Keys of the URL-bound controls drawn so far in this session, the viewer's own settings
+    (such as lecture mode) left out."""
+    return [k for k in st.session_state.get(_DEFAULTS, {}) if k not in PERSONAL]
+
+
+def forget(key: str) -> None:
+    """Put a control back to its default on the next run, as a fresh link would: its state and
+    its URL value are dropped, so a default computed from other controls is recomputed too."""
+    if key in st.session_state:
+        del st.session_state[key]
+    try:  # a bound parameter cannot be deleted through st.query_params (internal API, 1.67)
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        params = get_script_run_ctx().session_state._state.query_params
+        params._initial_query_params.pop(key, None)
+        params.remove_param(key)
+    except AttributeError:  # internals moved: the control keeps the link's value, nothing breaks
+        pass
