@@ -215,6 +215,11 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
     (``hh``, ``tau``: applying them costs less than forming Q); ``R = diag(exp(Lc)) Rr`` with
     ``nrm`` the row norms of ``Rr`` and ``L = Lc + log(nrm)`` the log row norms of ``R``.
     """
+    if n == 1:  # scalars: the log of a product is the sum of the logs, exactly and at once
+        with np.errstate(divide="ignore"):
+            logs = np.log(np.abs(np.array([get_J(t)[0, 0] for t in range(1, T + 1)])))
+        rows = np.append(np.cumsum(logs[::-1])[::-1], 0.0)[:, None]
+        return rows if all_rows else rows[:1]
     out = np.empty((T + 1 if all_rows else 1, n))
     if all_rows:
         out[T] = 0.0

@@ -135,6 +135,23 @@ def test_singular_w_stays_finite_where_not_structural():
     assert (got[:24, 1:] < got[:24, :1] - 25).all()
 
 
+def test_scalar_products_are_sums_of_logs():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(3000) * 3
+    x[1000] = 0.0
+    got = product_log_singular_values(x[:, None, None])
+    with np.errstate(divide="ignore"):
+        expect = np.append(np.cumsum(np.log(np.abs(x[::-1])))[::-1], 0.0)
+    assert np.isneginf(got[:1001, 0]).all()
+    np.testing.assert_allclose(got[1001:, 0], expect[1001:], rtol=1e-13, atol=1e-9)
+    # and the general sweep agrees with the scalar shortcut on a 1 x 1 block of a bigger problem
+    J = np.zeros((50, 2, 2))
+    J[:, 0, 0] = x[1100:1150]
+    J[:, 1, 1] = 1e-3
+    np.testing.assert_allclose(product_log_singular_values(J)[:, 0],
+                               product_log_singular_values(J[:, :1, :1])[:, 0], rtol=1e-12, atol=1e-9)
+
+
 def test_zero_matrix_gives_all_minus_inf():
     J = np.zeros((3, 2, 2))
     got = product_log_singular_values(J)
