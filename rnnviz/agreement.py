@@ -129,26 +129,31 @@ def make_batch(
     return AgreementBatch(tokens=tokens, labels=labels, xs=xs)
 
 
-def render_sequence(tokens, label: int | None = None, *, max_words: int = 12) -> str:
+def render_sequence(tokens, label: int | None = None, *, max_words: int = 12, emphasize: bool = False) -> str:
     """One sequence as words, e.g. ``"cats which ate … food → were"``.
 
     Long middles are elided to keep ``max_words`` words (the count of hidden words is shown).
+    ``emphasize`` wraps the subject and the answer in Markdown bold.
     """
     tok = [int(t) for t in np.asarray(tokens).ravel()]
     max_words = check_int(max_words, "max_words", low=3)
     words = [INPUT_WORDS[t] for t in tok]
+    if emphasize and words:
+        words[0] = f"**{words[0]}**"
     if len(words) > max_words:
         head = max_words - 2
         hidden = len(words) - head - 1
         words = words[:head] + [f"… ({hidden} more) …", words[-1]]
     text = " ".join(words)
     if label is not None:
-        text += f" → {VERBS[int(label)]}"
+        verb = VERBS[int(label)]
+        text += f" → **{verb}**" if emphasize else f" → {verb}"
     return text
 
 
-def render_samples(batch: AgreementBatch, count: int = 4, *, max_words: int = 12) -> tuple[str, ...]:
+def render_samples(batch: AgreementBatch, count: int = 4, *, max_words: int = 12,
+                   emphasize: bool = False) -> tuple[str, ...]:
     """The first ``count`` sequences of a batch as words with their answers."""
     count = check_int(count, "count", low=0)
-    return tuple(render_sequence(batch.tokens[i], batch.labels[i], max_words=max_words)
+    return tuple(render_sequence(batch.tokens[i], batch.labels[i], max_words=max_words, emphasize=emphasize)
                  for i in range(min(count, batch.size)))

@@ -37,7 +37,7 @@ CLIPPINGS: tuple[str, ...] = ("none", "norm", "value")
 #: What can stop being finite, in the order it is checked within an iteration.
 NONFINITE_WHAT: tuple[str, ...] = ("loss", "gradient", "parameters")
 #: Gaps of the accuracy-versus-gap sweep.
-DEFAULT_SWEEP_GAPS: tuple[int, ...] = (1, 2, 5, 10, 20, 35, 50, 75, 100)
+DEFAULT_SWEEP_GAPS: tuple[int, ...] = (1, 5, 10, 15, 20, 30, 40, 60, 100)
 #: Adam's constants (PyTorch and Kingma & Ba defaults).
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8

@@ -94,6 +94,7 @@ def test_render():
     long = np.array([0] + [2] * 30)
     text = rnnviz.render_sequence(long, 0, max_words=8)
     assert text.startswith("cat which which") and "(24 more)" in text and text.endswith("which → was")
+    assert rnnviz.render_sequence(tokens, 1, emphasize=True) == "**cats** which ate → **were**"
     samples = rnnviz.render_samples(rnnviz.make_batch(3, 10, seed=0), 4)
     assert len(samples) == 4 and all("→" in s for s in samples)
     assert len(rnnviz.render_samples(rnnviz.make_batch(3, 2, seed=0), 4)) == 2

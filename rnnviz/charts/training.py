@@ -25,7 +25,37 @@ DIVERGED_COLOR = EXPLODE_COLOR
 HEATMAP_ROWS = 120
 #: Decades of colour the heat map spans below its largest value (smaller values share the darkest colour).
 HEATMAP_DECADES = 24
+#: Most cells the heat map draws (rows are thinned further for long sequences).
+MAX_CELLS = 5000
 CHANCE = 0.5
+#: Streamlit squeezes a chart whose padding (axis titles, legends) it must fit into a given size;
+#: sizes here are the plotting area's: "pad" grows the chart around it, "fit-x" stretches it to the
+#: container's width only.
+PAD = alt.AutoSizeParams(type="pad", contains="padding")
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
+class _Sources:
+    """Where a chart's data comes from: the frames themselves (an Altair chart for a notebook or an
+    export), or named datasets collected for a spec (Streamlit ships those as Arrow, fast and small)."""
+
+    def __init__(self, named: bool = False) -> None:
+        self.named = named
+        self.frames: dict[str, pd.DataFrame] = {}
+
+    def __call__(self, name: str, frame: pd.DataFrame):
+        if not self.named:
+            return frame
+        self.frames[name] = frame
+        return alt.NamedData(name=name)
+
+
+def _spec(builder, *args, **kwargs) -> dict:
+    """A chart's Vega-Lite spec with its data as named pandas datasets (for ``st.vega_lite_chart``)."""
+    src = _Sources(named=True)
+    spec = builder(*args, src=src, **kwargs).to_dict()
+    spec["datasets"] = {**spec.get("datasets", {}), **src.frames}
+    return spec
 
 
 def _what_word(what: str | None) -> str:
@@ -46,8 +76,8 @@ def _divergence_frame(run: TrainingRun) -> pd.DataFrame:
                          "label": [f"inf/NaN at iteration {run.diverged_at}"]})
 
 
-def _divergence_layers(run: TrainingRun, x_title: str = "iteration"):
-    frame = _divergence_frame(run)
+def _divergence_layers(run: TrainingRun, src: _Sources, x_title: str = "iteration"):
+    frame = src("divergence", _divergence_frame(run))
     rule = alt.Chart(frame).mark_rule(color=DIVERGED_COLOR, strokeWidth=2, strokeDash=[6, 3]).encode(
         x=alt.X("iteration:Q", title=x_title), tooltip=[alt.Tooltip("label:N", title="stopped")])
     text = alt.Chart(frame).mark_text(color=DIVERGED_COLOR, align="right", dx=-4, dy=8, baseline="top",
@@ -79,52 +109,58 @@ def _x(run: TrainingRun):
                                                                    nice=False))
 
 
-def loss_accuracy_chart(run: TrainingRun, *, width: int = 330, height: int = 220) -> alt.HConcatChart:
+def loss_accuracy_chart(run: TrainingRun, *, width: int = 330, height: int = 220, src: _Sources | None = None
+                        ) -> alt.HConcatChart:
     """Loss (cross-entropy, nats) and training-batch accuracy per iteration, side by side, with the
     chance level and the iteration where training stopped marked."""
-    frame = history_frame(run)
+    src = src or _Sources()
+    frame = src("history", history_frame(run))
     x = _x(run)
     tips = [alt.Tooltip("iteration:Q"), alt.Tooltip("loss:Q", format=".4g", title="loss (nats)"),
             alt.Tooltip("accuracy:Q", format=".1%")]
     loss = alt.Chart(frame).mark_line(color=LOSS_COLOR, clip=True).encode(
         x=x, y=alt.Y("loss:Q", title="cross-entropy loss (nats)", scale=alt.Scale(zero=True)), tooltip=tips)
-    chance_loss = alt.Chart(pd.DataFrame({"y": [math.log(2)], "label": ["chance: log 2 ≈ 0.693"]})).mark_rule(
+    chance_loss = alt.Chart(src("chance_loss", pd.DataFrame({"y": [math.log(2)],
+                                                            "label": ["chance: log 2 ≈ 0.693"]}))).mark_rule(
         color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
     acc = alt.Chart(frame).mark_line(color=ACCURACY_COLOR, clip=True).encode(
         x=x, y=alt.Y("accuracy:Q", title="accuracy on the training batch", scale=alt.Scale(domain=[0, 1]),
                      axis=alt.Axis(format="%")), tooltip=tips)
-    chance_acc = alt.Chart(pd.DataFrame({"y": [CHANCE], "label": ["chance: 50 %"]})).mark_rule(
+    chance_acc = alt.Chart(src("chance", pd.DataFrame({"y": [CHANCE], "label": ["chance: 50 %"]}))).mark_rule(
         color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
-    div = _divergence_layers(run)
+    div = _divergence_layers(run, src)
     left = (loss + chance_loss + div).properties(width=width, height=height, title="Loss")
     right = (acc + chance_acc + div).properties(width=width, height=height, title="Accuracy")
-    return alt.hconcat(left, right).resolve_scale(y="independent")
+    return alt.hconcat(left, right).resolve_scale(y="independent").properties(autosize=PAD)
 
 
-def grad_norm_chart(run: TrainingRun, *, width: int = 700, height: int = 240) -> alt.LayerChart:
+def grad_norm_chart(run: TrainingRun, *, width: int = 700, height: int = 240, src: _Sources | None = None
+                    ) -> alt.LayerChart:
     """The global gradient norm before clipping, on a log axis, with the norm threshold drawn when
     clipping by norm, clipped iterations marked and the iteration where it stopped being finite."""
+    src = src or _Sources()
     frame = history_frame(run)
     finite = frame[frame["grad_status"] == "finite"]
     x = _x(run)
     y = alt.Y("grad_norm_plot:Q", title="‖∇L‖₂ before clipping (log scale)", scale=alt.Scale(type="log"))
     tips = [alt.Tooltip("iteration:Q"), alt.Tooltip("grad_norm:Q", format=".4g", title="gradient norm"),
             alt.Tooltip("clipped:N", title="clipped?")]
-    line = alt.Chart(finite).mark_line(color=GRAD_COLOR, clip=True).encode(x=x, y=y, tooltip=tips)
+    line = alt.Chart(src("grad", finite)).mark_line(color=GRAD_COLOR, clip=True).encode(x=x, y=y, tooltip=tips)
     layers = [line]
     if run.clipped.any():
-        pts = alt.Chart(finite[finite["clipped"] == "yes"]).mark_point(
+        pts = alt.Chart(src("grad_clipped", finite[finite["clipped"] == "yes"])).mark_point(
             color=CLIPPED_COLOR, size=14, filled=True, clip=True).encode(x=x, y=y, tooltip=tips)
         layers.append(pts)
     cfg = run.config
     if cfg.clipping == "norm":
-        thr = pd.DataFrame({"y": [cfg.threshold], "label": [f"clipping threshold c = {cfg.threshold:g}"]})
+        thr = src("threshold", pd.DataFrame({"y": [cfg.threshold],
+                                             "label": [f"clipping threshold c = {cfg.threshold:g}"]}))
         layers.append(alt.Chart(thr).mark_rule(color=CLIPPED_COLOR, strokeDash=[6, 4], strokeWidth=2).encode(
             y="y:Q", tooltip=alt.Tooltip("label:N", title="threshold")))
         layers.append(alt.Chart(thr).mark_text(color=CLIPPED_COLOR, align="left", dx=4, dy=-7).encode(
             x=alt.value(0), y="y:Q", text="label:N"))
-    layers.append(_divergence_layers(run))
-    return alt.layer(*layers).properties(width=width, height=height,
+    layers.append(_divergence_layers(run, src))
+    return alt.layer(*layers).properties(width=width, height=height, autosize=FIT_X,
                                          title="Gradient norm before clipping")
 
 
@@ -133,9 +169,10 @@ def grad_norm_chart(run: TrainingRun, *, width: int = 700, height: int = 240) ->
 def dh_frame(run: TrainingRun, *, relative: bool = False, max_rows: int = HEATMAP_ROWS) -> pd.DataFrame:
     """Long frame for the heat map: iteration, position k (1 = the subject), ||∂ℓ/∂h_k||, its log10
     (``relative``: divided by the value at the last position, so each row starts at 1 = 10⁰)."""
-    rows = thin_indices(run.iterations_run, max_rows)
+    T = run.dh_norm.shape[1]
+    # At most MAX_CELLS cells, so the chart stays light (and under Altair's 5,000-row guard).
+    rows = thin_indices(run.iterations_run, max(10, min(max_rows, MAX_CELLS // T)))
     values = np.asarray(run.dh_norm)[rows]
-    T = values.shape[1]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         shown = values / values[:, -1:] if relative else values
         logv = np.log10(shown)
@@ -150,14 +187,18 @@ def dh_frame(run: TrainingRun, *, relative: bool = False, max_rows: int = HEATMA
         "shown": shown.ravel(),
         "log10": logv.ravel(),
     })
+    # Rows overlap by a hair (0.4 % of the axis) so anti-aliasing leaves no white seams between them.
+    frame["iteration_overlap"] = frame["iteration_end"] + 0.004 * max(run.config.iterations, 2)
     frame["finite"] = np.isfinite(frame["log10"])
     return frame
 
 
-def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, height: int = 300) -> alt.LayerChart:
+def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, height: int = 300,
+               src: _Sources | None = None) -> alt.LayerChart:
     """||∂ℓ/∂h_k|| over position k (x) and iteration (y), log colour: dark = small (vanished)."""
+    src = src or _Sources()
     frame = dh_frame(run, relative=relative)
-    good = frame[frame["finite"]]
+    good = frame[frame["finite"]].drop(columns="finite")
     T = run.config.T
     if len(good):
         hi = float(good["log10"].max())
@@ -166,28 +207,38 @@ def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, he
             lo = hi - 1
     else:
         lo, hi = -1.0, 0.0
-    title = ("log₁₀ of ‖∂ℓ/∂h_k‖ / ‖∂ℓ/∂h_T‖" if relative else "log₁₀ ‖∂ℓ/∂h_k‖")
-    cells = alt.Chart(good).mark_rect().encode(
+    title = (["log₁₀ ‖∂ℓ/∂h_k‖", "÷ ‖∂ℓ/∂h_T‖"] if relative else "log₁₀ ‖∂ℓ/∂h_k‖")
+    colour_scale = alt.Scale(scheme=SEQUENTIAL_SCHEME, domain=[lo, hi], clamp=True)
+    cells = alt.Chart(src("cells", good)).mark_rect().encode(
         x=alt.X("k:O", title="position k (1 = cat/cats, T = last filler)",
                 axis=alt.Axis(values=_k_ticks(T), labelAngle=0)),
         y=alt.Y("iteration:Q", title="iteration", scale=alt.Scale(domain=[1, max(run.config.iterations, 2)],
                                                                   reverse=True, nice=False)),
-        y2="iteration_end:Q",
-        color=alt.Color("log10:Q", title=title, scale=alt.Scale(scheme=SEQUENTIAL_SCHEME, domain=[lo, hi],
-                                                                clamp=True),
+        y2="iteration_overlap:Q",
+        color=alt.Color("log10:Q", title=title, scale=colour_scale,
                         legend=alt.Legend(orient="right", gradientLength=max(120, height - 60))),
         tooltip=[alt.Tooltip("iteration:Q"), alt.Tooltip("k:O", title="position k"),
                  alt.Tooltip("norm:Q", format=".3e", title="‖∂ℓ/∂h_k‖"),
-                 alt.Tooltip("log10:Q", format=".2f", title=title)],
+                 alt.Tooltip("log10:Q", format=".2f",
+                             title="log₁₀ of that ÷ ‖∂ℓ/∂h_T‖" if relative else "log₁₀ ‖∂ℓ/∂h_k‖")],
     )
     layers = [cells]
     if run.diverged_at is not None:
         frame_div = pd.DataFrame({"iteration": [float(run.diverged_at)],
                                   "label": [f"inf/NaN at iteration {run.diverged_at}"]})
-        layers.append(alt.Chart(frame_div).mark_rule(color=DIVERGED_COLOR, strokeWidth=2).encode(
+        layers.append(alt.Chart(src("divergence_row", frame_div)).mark_rule(color=DIVERGED_COLOR, strokeWidth=2).encode(
             y="iteration:Q", tooltip=alt.Tooltip("label:N", title="stopped")))
-    return alt.layer(*layers).properties(width=width, height=height,
+    return alt.layer(*layers).properties(width=width, height=height, autosize=FIT_X,
                                          title="How much of the gradient reaches each position")
+
+
+def reach_ratio(run: TrainingRun, row: int) -> str:
+    """``||∂ℓ/∂h_1|| / ||∂ℓ/∂h_T||`` at one recorded iteration, as readable text ("3.1e-12", "0.27")."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = float(run.dh_norm[row, 0] / run.dh_norm[row, -1])
+    if not math.isfinite(r):
+        return "not a finite number"
+    return f"{r:.2g}" if r >= 1e-3 else f"{r:.1e}"
 
 
 def _k_ticks(T: int) -> list[int]:
@@ -222,9 +273,11 @@ def sweep_mean_frame(sweep: GapSweep) -> pd.DataFrame:
                          "seeds": np.full(len(sweep.gaps), len(sweep.seeds))})
 
 
-def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260) -> alt.LayerChart:
+def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260, src: _Sources | None = None
+                ) -> alt.LayerChart:
     """Held-out accuracy against the gap L: each seed a dot, the mean a line, chance dashed,
     diverged runs as red crosses at chance."""
+    src = src or _Sources()
     frame = sweep_frame(sweep)
     means = sweep_mean_frame(sweep)
     x = alt.X("gap:Q", title="gap L (filler words between subject and verb)",
@@ -233,22 +286,45 @@ def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260) -> alt.
     tips = [alt.Tooltip("gap:Q", title="gap L"), alt.Tooltip("seed:Q"),
             alt.Tooltip("accuracy:Q", format=".1%", title="held-out accuracy"),
             alt.Tooltip("final_loss:Q", format=".3g", title="last training loss"), alt.Tooltip("outcome:N")]
-    mean_line = alt.Chart(means).mark_line(color=ACCURACY_COLOR, strokeWidth=2.5,
+    mean_line = alt.Chart(src("means", means)).mark_line(color=ACCURACY_COLOR, strokeWidth=2.5,
                                            point=alt.OverlayMarkDef(size=50, filled=True)).encode(
         x=x, y=alt.Y("mean:Q", title="held-out accuracy after training", scale=yscale, axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("gap:Q", title="gap L"), alt.Tooltip("mean:Q", format=".1%", title="mean accuracy"),
                  alt.Tooltip("learned:Q", title="seeds reaching 90 %"), alt.Tooltip("seeds:Q")])
     trained = frame[frame["outcome"] == "trained"]
-    dots = alt.Chart(trained).mark_circle(color=NEUTRAL_COLOR, size=45, opacity=0.8).encode(
+    dots = alt.Chart(src("seeds", trained)).mark_circle(color=NEUTRAL_COLOR, size=45, opacity=0.8).encode(
         x=x, y=alt.Y("shown:Q", scale=yscale), tooltip=tips)
-    chance = alt.Chart(pd.DataFrame({"y": [CHANCE], "label": ["chance: 50 %"]})).mark_rule(
+    chance = alt.Chart(src("chance", pd.DataFrame({"y": [CHANCE], "label": ["chance: 50 %"]}))).mark_rule(
         color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
     layers = [chance, dots, mean_line]
     div = frame[frame["outcome"] != "trained"]
     if len(div):
-        layers.append(alt.Chart(div).mark_point(shape="cross", color=DIVERGED_COLOR, size=120, filled=True)
+        layers.append(alt.Chart(src("diverged", div)).mark_point(shape="cross", color=DIVERGED_COLOR, size=120, filled=True)
                       .encode(x=x, y=alt.Y("shown:Q", scale=yscale), tooltip=tips))
-    return alt.layer(*layers).properties(width=width, height=height, title="Accuracy against the gap")
+    return alt.layer(*layers).properties(width=width, height=height, autosize=FIT_X,
+                                         title="Accuracy against the gap")
+
+
+# --------------------------------------------------------------------------- specs for the app
+
+def loss_accuracy_spec(run: TrainingRun, **kwargs) -> dict:
+    """:func:`loss_accuracy_chart` as a spec with named pandas datasets."""
+    return _spec(loss_accuracy_chart, run, **kwargs)
+
+
+def grad_norm_spec(run: TrainingRun, **kwargs) -> dict:
+    """:func:`grad_norm_chart` as a spec with named pandas datasets."""
+    return _spec(grad_norm_chart, run, **kwargs)
+
+
+def dh_heatmap_spec(run: TrainingRun, **kwargs) -> dict:
+    """:func:`dh_heatmap` as a spec with named pandas datasets."""
+    return _spec(dh_heatmap, run, **kwargs)
+
+
+def sweep_spec(sweep: GapSweep, **kwargs) -> dict:
+    """:func:`sweep_chart` as a spec with named pandas datasets."""
+    return _spec(sweep_chart, sweep, **kwargs)
 
 
 # --------------------------------------------------------------------------- live progress
@@ -267,7 +343,7 @@ def training_live_spec(loss, accuracy, *, iterations: int, width: int = 700, hei
         values.append({"iteration": it, "series": "accuracy", "value": float(acc[i])})
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "width": width, "height": height,
+        "width": width, "height": height, "autosize": {"type": "fit-x", "contains": "padding"},
         "data": {"values": values},
         "mark": {"type": "line", "clip": True},
         "encoding": {
