@@ -1,0 +1,100 @@
+"""Sharing in a real headless Chromium: a preset link opens the view it names, a preset button puts
+its values into the address bar, and a chart's PNG button downloads a real PNG.
+
+Uses the session's server and browser (tests/e2e/conftest.py) and the page helpers of
+test_pages_in_browser.py (load, url_path, screenshot).
+"""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from test_pages_in_browser import VIEWPORT, load, screenshot, url_path
+
+from rnnviz.ui.registry import PAGES
+
+pytestmark = pytest.mark.e2e
+
+SCALAR = PAGES[0].path
+#: The "Exploding with ReLU" preset of the scalar page, as its link carries it.
+EXPLODING = {"w": "1.5", "b": "0.5", "f": "relu", "T": "300"}
+
+
+def _slider_value(page, label: str) -> str:
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label).first
+    return slider.locator('[data-testid="stSliderThumbValue"]').first.inner_text().strip()
+
+
+def _selected(page, label: str) -> str:
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    return box.locator("input").first.input_value().strip()
+
+
+def _metric(page, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def test_preset_link_shows_its_values_on_screen(page, server, screenshots):
+    query = "&".join(f"{k}={v}" for k, v in EXPLODING.items())
+    load(page, f"{server.url}/{url_path(SCALAR)}?{query}")
+    assert page.locator('[data-testid="stException"]').count() == 0, server.log_tail()
+    assert _slider_value(page, "Recurrent weight w") == "1.50"
+    assert _slider_value(page, "Bias b") == "0.50"
+    assert _slider_value(page, "Steps T") == "300"
+    assert _selected(page, "Nonlinearity f") == "relu"
+    # The page computed with those values: every factor is exactly 1.5, so λ = ln 1.5.
+    assert _metric(page, "Mean log factor") == f"+{math.log(1.5):.4f}"
+    # The sidebar's "link to this view" box holds the same settings.
+    link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first.inner_text()
+    assert dict(parse_qsl(urlsplit(link.strip()).query)) == EXPLODING
+    screenshot(page, screenshots / "preset-link-exploding-relu.png")
+
+
+def test_preset_button_puts_its_values_in_the_address_bar(page, server):
+    load(page, f"{server.url}/{url_path(SCALAR)}")
+    page.get_by_role("button", name="Exploding with ReLU").click()
+    page.wait_for_url(lambda url: dict(parse_qsl(urlsplit(url).query)) == EXPLODING, timeout=30_000)
+    # the caption of what the preset demonstrates, then the values on screen
+    page.locator('[data-testid="stAlert"]').filter(has_text="every factor is exactly 1.5").wait_for(timeout=30_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
+    assert _slider_value(page, "Recurrent weight w") == "1.50"
+    assert _selected(page, "Nonlinearity f") == "relu"
+    assert _metric(page, "Mean log factor") == f"+{math.log(1.5):.4f}"
+
+
+def test_lecture_mode_from_a_link(page, server, screenshots):
+    load(page, f"{server.url}/{url_path(SCALAR)}?lecture=true")
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    assert size >= 40, f"the title is {size}px in lecture mode"
+    expander = page.locator('[data-testid="stExpander"] details').first
+    assert expander.get_attribute("open") is None, "secondary controls should be collapsed in lecture mode"
+    screenshot(page, screenshots / "lecture-mode.png")
+
+
+def test_png_button_downloads_a_png(page, server, tmp_path):
+    load(page, f"{server.url}/{url_path(SCALAR)}")
+    button = page.locator('[data-testid="stDownloadButton"]').filter(has_text="PNG").first
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename == "per-step-factor.png"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert 400 < width < 4000 and 200 < height < 4000, (width, height)
