@@ -20,6 +20,8 @@ BIND = "query-params"
 def _bound(kind: str, label: str, *, key: str, default, container, format_func=None, sanitize=None,
            **kwargs):
     raw = urlstate.raw_param(key)
+    if format_func is not None:
+        kwargs["format_func"] = format_func
     if raw is not None and sanitize is not None and not sanitize(raw):
         # Streamlit would crash on this value (e.g. an integer input given ?seed=1e400); drop it from
         # the URL before the widget exists, so the control falls back to its default and says so.
@@ -52,17 +54,15 @@ def number(label: str, *, key: str, min_value, max_value, value, step=None, help
 
 def select(label: str, options: Sequence, *, key: str, index: int = 0, help: str | None = None,
            format_func=None, container=st):
-    extra = {} if format_func is None else {"format_func": format_func}
     return _bound("selectbox", label, key=key, default=options[index], container=container,
-                  format_func=format_func, options=options, index=index, help=help, **extra)
+                  format_func=format_func, options=options, index=index, help=help)
 
 
 def radio(label: str, options: Sequence, *, key: str, index: int = 0, help: str | None = None,
           format_func=None, horizontal: bool = True, container=st):
-    extra = {} if format_func is None else {"format_func": format_func}
     return _bound("radio", label, key=key, default=options[index], container=container,
                   format_func=format_func, options=options, index=index, help=help,
-                  horizontal=horizontal, **extra)
+                  horizontal=horizontal)
 
 
 def toggle(label: str, *, key: str, value: bool = False, help: str | None = None, container=st):
