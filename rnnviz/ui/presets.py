@@ -41,14 +41,15 @@ def preset_bar(presets: Sequence[Preset], *, page: str, path: str) -> Preset | N
     path relative to app.py, for the links. Returns the preset applied last, if any; its
     caption is shown so the viewer knows what to look for.
     """
-    st.markdown("**Presets** — one click sets a telling configuration:")
-    cols = st.columns(len(presets))
-    for col, preset in zip(cols, presets):
-        with col:
-            st.button(preset.label, key=f"preset_{page}_{preset.label}", help=preset.caption,
-                      on_click=_apply, args=(page, preset), width="stretch")
-            st.page_link(path, label="link", icon=":material/link:",
-                         query_params=preset.query_params())
+    st.markdown("**Presets** — one click sets a telling configuration; each link opens it for anyone:")
+    row = st.container(horizontal=True, gap="small", key=f"presets_{page}")
+    for i, preset in enumerate(presets):
+        group = row.container(horizontal=True, gap=None, width="content", vertical_alignment="center",
+                              key=f"preset_group_{page}_{i}")
+        group.button(preset.label, key=f"preset_{page}_{preset.label}", help=preset.caption,
+                     on_click=_apply, args=(page, preset))
+        group.page_link(path, label="link", icon=":material/link:", query_params=preset.query_params(),
+                        help=f"A link that opens “{preset.label}” (right-click to copy it)")
     active = st.session_state.get(f"_preset_{page}")
     chosen = next((p for p in presets if p.label == active), None)
     if chosen is not None:
