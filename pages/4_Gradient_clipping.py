@@ -7,7 +7,7 @@ import streamlit as st
 
 import rnnviz
 from rnnviz.charts import clipping as charts
-from rnnviz.ui import Preset, cached, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.registry import PAGES
 
 PAGE = next(p for p in PAGES if p.path == "pages/4_Gradient_clipping.py")
@@ -128,6 +128,17 @@ def cross_section_spec(w: float) -> dict:
 # ----------------------------------------------------------------------------- 1. geometry
 
 st.header("1 · One gradient, clipped two ways")
+preset_bar(
+    [
+        Preset("Value clipping turns the step", "g = (9, 1): clipping by norm shortens it along the same "
+               "line (0°); clipping by value cuts it to (1.5, 1), a turn of 27° towards the diagonal.",
+               {"gx": 9.0, "gy": 1.0, "c": 3.0, "v": 1.5}),
+        Preset("On the diagonal, no turn", "g = (6, 6) lies on a diagonal: both clippings keep its "
+               "direction, and only the lengths differ.", {"gx": 6.0, "gy": 6.0, "c": 3.0, "v": 1.5}),
+    ],
+    page="clip-geometry",
+    path=PAGE.path,
+)
 with guard("One gradient, clipped two ways"):
     controls, picture, words = st.columns([1, 1.55, 1.25], gap="medium")
     with controls:
@@ -141,7 +152,7 @@ with guard("One gradient, clipped two ways"):
                            help="Clipping by value cuts each component to [−v, v]: the box.")
     g, by_norm, by_value, norm, value_norm, a_norm, a_value = geometry(gx, gy, c, v)
     with picture:
-        st.vega_lite_chart(geometry_spec(gx, gy, c, v), width="content")
+        export.show(geometry_spec(gx, gy, c, v), name="Clipping geometry", width="content")
     with words:
         st.latex(r"\text{norm: } g \leftarrow \min\!\big(1, \tfrac{c}{\lVert g\rVert_2 + 10^{-6}}\big)\, g")
         st.latex(r"\text{value: } g_i \leftarrow \min(\max(g_i, -v), v)")
@@ -179,8 +190,8 @@ with guard("Several tensors"):
                                   value=0, step=1)
     grads, outcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0)
     with chart_col:
-        st.vega_lite_chart(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0),
-                           width="stretch")
+        export.show(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0),
+                    name="Clipping several tensors")
         st.caption(
             "**Notice:** every convention that uses one **global** norm (PyTorch, TensorFlow, Keras "
             "`global_clipnorm`) keeps the split between dW, dU and db — angle 0°, only the length changes. "
@@ -209,6 +220,17 @@ st.caption(
 # ----------------------------------------------------------------------------- 4. non-finite
 
 st.header("4 · One inf or NaN in the gradient")
+preset_bar(
+    [
+        Preset("One inf in dW", "A single +inf in the recurrent gradient: PyTorch wipes every finite entry "
+               "to 0 and the inf to NaN, TensorFlow makes everything NaN, Keras clipnorm spoils only dW.",
+               {"bad": "+inf", "in": "dW"}),
+        Preset("A NaN slips through", "A NaN in db: value clipping lets it through untouched, and every "
+               "global-norm convention turns the whole step into NaN.", {"bad": "NaN", "in": "db"}),
+    ],
+    page="clip-nonfinite",
+    path=PAGE.path,
+)
 with guard("Non-finite gradients"):
     controls, chart_col = st.columns([1, 2.6], gap="medium")
     with controls:
@@ -218,8 +240,8 @@ with guard("Non-finite gradients"):
     bad, where = POISON_LABELS[bad_label], TENSOR_LABELS.index(in_label)
     bgrads, boutcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where))
     with chart_col:
-        st.vega_lite_chart(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where)),
-                           width="content")
+        export.show(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where)),
+                    name="Non-finite entries per convention", width="content")
         st.caption(
             "**Notice:** one bad entry and PyTorch's global norm is infinite, so its factor is 0: "
             "every finite entry is wiped to 0 and the inf itself becomes NaN (a NaN entry makes "
@@ -254,6 +276,10 @@ preset_bar(
         Preset("A tiny η is not enough", "η = 0.05: a typical step is 0.003 long, yet at the wall one "
                "step is 0.8 — over two hundred times longer. The unclipped run still ends far worse.",
                {"w0": 5.0, "b0": -2.9, "lr": 0.05, "mc": 1.0, "it": 300}),
+        Preset("Blows up without clipping", "From (5.2, −3.1) with η = 1 the unclipped run meets a gradient "
+               "of norm ≈ 6,200 at the wall and is flung out of the |w|, |b| ≤ 50 window at iteration 4; "
+               "with clipping (c = 1) the same start ends in the valley.",
+               {"w0": 5.2, "b0": -3.1, "lr": 1.0, "mc": 1.0, "it": 100}),
         Preset("Thrown 27 units", "From (4.5, −2.4) with η = 1 the step at iteration 3 is 27 units long: "
                "the run lands at (18.4, 20.6), on a plateau where it never moves again.",
                {"w0": 4.5, "b0": -2.4, "lr": 1.0, "mc": 1.0, "it": 100}),
@@ -277,7 +303,7 @@ with guard("The cliff"):
     runs = {RUN_FREE: free, RUN_HELD: held}
     surface_spec, descent_spec = cliff_specs(float(w0), float(b0), float(lr), float(mc), int(iters))
     with surf_col:
-        st.vega_lite_chart(surface_spec, width="content")
+        export.show(surface_spec, name="Cliff loss surface", width="content")
         st.caption(
             "**Notice:** both runs start at the same point and walk towards the wall (dashed white line: "
             "b*(w), drawn where x₀ is the watershed, w > 4.26). "
@@ -302,7 +328,7 @@ with guard("The cliff"):
     with left:
         sec = cross_section(float(w0))
         b_star, peak = sec.wall_b, sec.peak_slope
-        st.vega_lite_chart(cross_section_spec(float(w0)), width="content")
+        export.show(cross_section_spec(float(w0)), name="Cliff cross-section", width="content")
         if float(w0) <= rnnviz.cliff_wall_min_w():
             where = (f"at w = {w0:g} (below 4.26) the start x₀ is a *stable* fixed point at b* = {b_star:.4f}, "
                      "so there is no watershed there: the drop is a softer fold")
@@ -314,7 +340,7 @@ with guard("The cliff"):
         st.caption(f"**Notice:** {where}. The steepest |∂E/∂b| on this grid is {peak:.3g} (log axis). One "
                    "sigmoid step has slope at most w/4, but 50 steps multiply those slopes.")
     with right:
-        st.vega_lite_chart(descent_spec, width="content")
+        export.show(descent_spec, name="Loss during descent", width="content")
         st.caption("**Notice:** the unclipped loss jumps at the iteration where its step length spikes, then "
                    "stays flat: the plateau has no gradient to climb back with. With clipping every step is "
                    "at most η·c long, so the run cannot be thrown.")

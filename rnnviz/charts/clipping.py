@@ -19,6 +19,7 @@ from ..clipping import CLIPPING_CONVENTIONS, TENSOR_NAMES, ClipOutcome, get_conv
 from ..cliff import CliffSurface, DescentPath
 from altair.utils.data import to_values
 
+from .spec import split_spec
 from .common import EXPLODE_COLOR, NEUTRAL_COLOR, VANISH_COLOR, log_safe
 
 ORIGINAL_COLOR = "#111418"
@@ -40,19 +41,9 @@ def _with_frames(chart, frames: dict[str, pd.DataFrame]):
 
 
 def to_spec(chart) -> dict:
-    """A Vega-Lite spec of a chart built here, not re-validated, with its datasets as pandas frames.
-
-    Uses no global Altair state (data transformers), so it is safe while other sessions draw charts.
-    """
-    frames = chart.datasets
-    chart.datasets = alt.Undefined
-    try:
-        spec = chart.to_dict(validate=False)
-    finally:
-        chart.datasets = frames
-    if frames is not alt.Undefined:
-        spec["datasets"] = dict(frames)
-    return spec
+    """A Vega-Lite spec of a chart built here, not re-validated, with its datasets as pandas frames
+    (rnnviz.charts.spec.split_spec; no global Altair state, so safe while other sessions draw)."""
+    return split_spec(chart, arrow=False)
 
 
 @functools.lru_cache(maxsize=64)

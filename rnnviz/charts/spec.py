@@ -35,6 +35,65 @@ def arrow_bytes(frame: pd.DataFrame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def _frame_digest(frame: pd.DataFrame) -> str:
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=False).values.tobytes()
+    except TypeError:  # unhashable cells (lists): fall back to the frame's text
+        rows = frame.to_json().encode()
+    return hashlib.md5(rows + repr(list(frame.columns)).encode()).hexdigest()
+
+
+def split_spec(chart: alt.TopLevelMixin, *, arrow: bool = True) -> dict:
+    """The chart as a Vega-Lite dict (not re-validated) whose data frames are named datasets.
+
+    Every data frame of the chart, inline in a layer/concat part or in the chart's top-level
+    ``datasets`` (charts that refer to their data by name), ends up in ``spec["datasets"]``: as Arrow
+    IPC bytes if ``arrow`` (named by their content), else as the data frames themselves. The chart is
+    not modified, and no global Altair state (data transformers) is used, so this is safe while
+    other sessions draw charts.
+    """
+    datasets: dict[str, object] = {}
+    swapped: list[tuple[object, str, object]] = []  # restored below: the chart is left as it was
+
+    def store(frame: pd.DataFrame, name: str | None = None) -> str:
+        if arrow:
+            raw = arrow_bytes(frame)
+            name = name or "data-" + hashlib.md5(raw).hexdigest()
+            datasets[name] = raw
+        else:
+            name = name or "data-" + _frame_digest(frame)
+            datasets[name] = frame
+        return name
+
+    def swap(node):
+        data = getattr(node, "data", alt.Undefined)
+        if isinstance(data, pd.DataFrame):
+            swapped.append((node, "data", data))
+            node.data = alt.NamedData(name=store(data))
+        for attr in ("layer", "hconcat", "vconcat", "concat"):
+            for sub in getattr(node, attr, None) or []:
+                swap(sub)
+
+    try:
+        top = getattr(chart, "datasets", alt.Undefined)
+        if isinstance(top, dict) and any(isinstance(v, pd.DataFrame) for v in top.values()):
+            swapped.append((chart, "datasets", top))
+            chart.datasets = alt.Undefined
+            for name, frame in top.items():
+                if isinstance(frame, pd.DataFrame):
+                    store(frame, name)
+                else:
+                    datasets[name] = frame
+        swap(chart)
+        out = chart.to_dict(validate=False)
+    finally:
+        for node, attr, value in reversed(swapped):
+            setattr(node, attr, value)
+    if datasets:
+        out["datasets"] = {**out.get("datasets", {}), **datasets}
+    return out
+
+
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
     """The chart as a Vega-Lite dict whose data frames are Arrow IPC bytes, ready to cache.
 
@@ -43,28 +102,8 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     re-serialise every frame on every rerun (tens of ms per chart). The chart is not modified.
     Validation is the tests' job (``chart.to_dict()``).
     """
-    datasets: dict[str, bytes] = {}
-    swapped: list[tuple[object, pd.DataFrame]] = []  # restored below: the chart is left as it was
-
-    def swap(node):
-        data = getattr(node, "data", alt.Undefined)
-        if isinstance(data, pd.DataFrame):
-            raw = arrow_bytes(data)
-            name = "data-" + hashlib.md5(raw).hexdigest()
-            datasets[name] = raw
-            swapped.append((node, data))
-            node.data = alt.NamedData(name=name)
-        for attr in ("layer", "hconcat", "vconcat", "concat"):
-            for sub in getattr(node, attr, None) or []:
-                swap(sub)
-
-    try:
-        swap(chart)
-        out = chart.to_dict(validate=False)
-    finally:
-        for node, data in swapped:
-            node.data = data
-    out["datasets"] = {**out.get("datasets", {}), **datasets}
+    out = split_spec(chart, arrow=True)
+    out.setdefault("datasets", {})
     return out
 
 

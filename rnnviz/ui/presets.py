@@ -31,6 +31,8 @@ def _apply(page: str, preset: Preset) -> None:
             urlstate.forget(key)
     for key, value in preset.values.items():
         st.session_state[key] = value
+    for key in [k for k in st.session_state if str(k).startswith("_preset_")]:
+        del st.session_state[key]  # one caption at a time, also with several preset bars on a page
     st.session_state[f"_preset_{page}"] = preset.label
 
 
