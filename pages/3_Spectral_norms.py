@@ -8,8 +8,9 @@ import streamlit as st
 import rnnviz
 from rnnviz import spectral as sp
 from rnnviz.charts import spectral as ch
-from rnnviz.charts.scalar import format_magnitude, vega_spec
-from rnnviz.ui import Preset, cached, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.charts.scalar import format_magnitude
+from rnnviz.charts.spec import vega_spec
+from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.registry import PAGES
 from rnnviz.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, UPLOAD_TYPES, parse_matrix, upload_digest
 
@@ -240,7 +241,7 @@ with right:
     st.latex(r"\rho(J_t) \le \|J_t\|_2 \le \gamma\,\|W\|_2")
 with left:
     if j_spec is not None:
-        st.vega_lite_chart(eig_spec(key, t, digest, W_given), width="content")
+        export.show(eig_spec(key, t, digest, W_given), name="Eigenvalues of W and J_t", width="content")
 st.caption(
     "Notice: eigenvalues inside the dashed unit circle do **not** mean that gradients shrink. The "
     "spectral norm ‖·‖₂ can be far larger than the spectral radius ρ (for the nilpotent W: ρ = 0, ‖W‖₂ = 16); "
@@ -250,7 +251,7 @@ st.caption(
 st.subheader("Singular values of every step Jacobian J_t")
 left, right = st.columns([3, 2])
 with left:
-    st.vega_lite_chart(chart_specs["steps"], width="stretch")
+    export.show(chart_specs["steps"], name="Singular values of each J_t")
 with right:
     st.latex(r"\sigma_{\min}(J_t) \le \frac{\|J_t\,v\|}{\|v\|} \le \sigma_{\max}(J_t)")
     st.latex(r"\sigma_{\max}(J_t) = \|J_t\|_2 \le \gamma\,\sigma_{\max}(W)")
@@ -267,7 +268,7 @@ def product_sections() -> None:
     st.subheader("The gradient path ∂h_T/∂h_k: every singular value, every distance")
     left, right = st.columns([3, 2])
     with left:
-        st.vega_lite_chart(chart_specs["product"], width="stretch")
+        export.show(chart_specs["product"], name="Singular values of the product")
         st.latex(r"\frac{\partial h_T}{\partial h_k} = J_T\,J_{T-1}\cdots J_{k+1},\qquad "
                  r"\mu_i = \lim_{T-k\to\infty}\frac{\log \sigma_i(\partial h_T/\partial h_k)}{T-k}")
         st.caption(
@@ -278,7 +279,7 @@ def product_sections() -> None:
             + (f" Lines shown: {len(ch.line_indices(r.W.shape[0]))} of {r.W.shape[0]} singular values, evenly spread."
                if r.W.shape[0] > 12 else ""))
     with right:
-        st.vega_lite_chart(chart_specs["lyapunov"], width="stretch")
+        export.show(chart_specs["lyapunov"], name="Lyapunov exponents")
         if r.theory is not None:
             st.latex(r"\text{Newman: }\mu_k = \log\sigma + \tfrac12\Big(\log\tfrac{2}{n} + \psi\big(\tfrac{n-k+1}{2}\big)\Big)"
                      if r.theory_label.startswith("Newman") else
@@ -296,7 +297,7 @@ def product_sections() -> None:
     st.subheader("The bound chain")
     left, right = st.columns([3, 2])
     with left:
-        st.vega_lite_chart(chart_specs["chain"], width="stretch")
+        export.show(chart_specs["chain"], name="Bound chain")
         st.latex(r"\Big\|\frac{\partial h_T}{\partial h_k}\Big\|_2 \;\le\; \prod_{t=k+1}^{T}\|J_t\|_2"
                  r"\;\le\; \big(\gamma\,\sigma_{\max}(W)\big)^{T-k}")
     with right:

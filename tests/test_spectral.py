@@ -314,3 +314,15 @@ def test_bound_chain_and_lyapunov_and_eigen_charts_are_valid():
     assert ly["difference"].iloc[1] == pytest.approx(0.05) and np.isnan(ly["estimate"].iloc[2])
     ch.lyapunov_chart([0.1, -0.2], theory=[0.1, -0.25], theory_label="Newman").to_dict()
     ch.eigenvalue_chart(np.array([0.5 + 0.5j, 0.5 - 0.5j]), np.array([2.0, 0.0]), t=3).to_dict()
+
+
+def test_axes_never_zoom_into_rounding_noise():
+    from rnnviz.charts.spectral import padded_domain
+
+    lo, hi = padded_domain(np.array([1e-15, -2e-15, 0.0]), min_span=2.0)
+    assert hi - lo >= 2.0 and lo < 0 < hi
+    lo, hi = padded_domain(np.array([-300.0, -1.0, -np.inf]), min_span=2.0)
+    assert lo < -300 and -1 < hi < 20
+    lo, hi = padded_domain(np.array([-0.5, -0.4]), min_span=0.2, include_zero=True)
+    assert lo < -0.5 and hi > 0
+    assert padded_domain(np.array([np.nan]), min_span=1.0) == pytest.approx([-0.54, 0.54])

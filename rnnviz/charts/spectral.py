@@ -28,6 +28,24 @@ def _sci(col: np.ndarray) -> list[str]:
     return [format_magnitude(float(v)) for v in col]
 
 
+def padded_domain(values, *, min_span: float, include_zero: bool = False) -> list[float]:
+    """A y-domain around the finite values, at least ``min_span`` wide.
+
+    Without it an axis zooms into rounding noise (an orthogonal product: every log singular value
+    is 0 ± 1e-15, drawn as wild lines labelled 0.000000000000…).
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+    if include_zero:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi - lo < min_span:
+        mid = (hi + lo) / 2
+        lo, hi = mid - min_span / 2, mid + min_span / 2
+    pad = 0.04 * (hi - lo)
+    return [lo - pad, hi + pad]
+
+
 def _finite_or_nan(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float).copy()
     x[~np.isfinite(x)] = np.nan
@@ -71,8 +89,11 @@ def eigenvalue_chart(eig_W, eig_J, *, t: int, w_label: str = "W") -> alt.LayerCh
     j_pts = alt.Chart(finite[finite["matrix"] == names[1]]).mark_point(filled=True, size=45, opacity=0.8).encode(
         x=x, y=y, color=color, shape=shape, tooltip=tips)
     pts = w_pts + j_pts
-    return (ring + pts).properties(height=HEIGHT + 40, width=HEIGHT + 40, padding=PADDING,
-                                       title="Eigenvalues and the unit circle")
+    return (ring + pts).properties(
+        height=HEIGHT, width=HEIGHT, padding=PADDING, title="Eigenvalues and the unit circle",
+        # "pad": width and height are the plot area, so the unit circle stays round (Streamlit's
+        # default "fit" would squeeze the legend and the axes into them).
+        autosize=alt.AutoSizeParams(type="pad", contains="padding"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,7 +187,8 @@ def product_spectrum_chart(distance, log_sv, *, max_lines: int = 12) -> alt.Char
     n = np.asarray(log_sv).shape[1]
     return alt.Chart(df).mark_line(strokeWidth=1.6).encode(
         x=alt.X("distance:Q", title="distance T − k (steps back)"),
-        y=alt.Y("log10:Q", title="log₁₀ σᵢ(∂h_T/∂h_k)"),
+        y=alt.Y("log10:Q", title="log₁₀ σᵢ(∂h_T/∂h_k)",
+                scale=alt.Scale(domain=padded_domain(df["log10"], min_span=2.0), nice=False)),
         color=alt.Color("index:O", title="i (1 = largest)", scale=alt.Scale(scheme=SEQUENTIAL_SCHEME),
                         legend=alt.Legend(orient="right", columns=1 if n <= 12 else 2)),
         tooltip=[alt.Tooltip("distance:Q", title="T − k"), alt.Tooltip("index:O", title="i"),
@@ -193,6 +215,8 @@ def lyapunov_chart(estimate, *, theory=None, theory_label: str = "theory") -> al
     """Bars: the measured growth rates μ_i per step; black ticks: the exact values, where known."""
     df = lyapunov_frame(estimate, theory)
     df["lo"], df["hi"] = df["index"] - 0.4, df["index"] + 0.4
+    ydom = padded_domain(np.concatenate([df["estimate"], df.get("theory", df["estimate"])]), min_span=0.2,
+                         include_zero=True)
     tips = [alt.Tooltip("index:Q", title="i"), alt.Tooltip("estimate:Q", title="measured μᵢ", format=".4f")]
     if theory is not None:
         tips += [alt.Tooltip("theory:Q", title=theory_label, format=".4f"),
@@ -200,14 +224,17 @@ def lyapunov_chart(estimate, *, theory=None, theory_label: str = "theory") -> al
     xscale = alt.Scale(domain=[0.4, len(df) + 0.6], nice=False, zero=False)
     x = alt.X("lo:Q", title="exponent i (1 = fastest growing)", scale=xscale, axis=alt.Axis(tickMinStep=1))
     bars = alt.Chart(df).mark_rect(color=VANISH_COLOR, opacity=0.8).encode(
-        x=x, x2="hi:Q", y=alt.Y("estimate:Q", title="growth rate μᵢ per step (natural log)"), y2=alt.datum(0),
+        x=x, x2="hi:Q", y=alt.Y("estimate:Q", title="growth rate μᵢ per step (natural log)",
+                                scale=alt.Scale(domain=ydom, nice=False)), y2=alt.datum(0),
         tooltip=tips)
     layers = [bars]
     if theory is not None:
         layers.append(alt.Chart(df).mark_tick(color="black", thickness=2.5, orient="horizontal",
                                                   size=float(max(4, min(18, 320 / max(1, len(df)))))).encode(
-            x=alt.X("index:Q", scale=xscale), y="theory:Q", tooltip=tips))
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=NEUTRAL_COLOR).encode(y="y:Q")
+            x=alt.X("index:Q", scale=xscale), y=alt.Y("theory:Q", scale=alt.Scale(domain=ydom, nice=False)),
+            tooltip=tips))
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=NEUTRAL_COLOR).encode(
+        y=alt.Y("y:Q", scale=alt.Scale(domain=ydom, nice=False)))
     return alt.layer(*layers, zero).properties(height=HEIGHT, padding=PADDING,
                                                title="Lyapunov exponents (growth rate per step)")
 
@@ -243,7 +270,8 @@ def bound_chain_chart(distance, actual, middle, outer, *, extra=None) -> alt.Cha
     dashes = [[1, 0], [6, 3], [2, 2], [1, 3]][: len(domain)]
     return alt.Chart(df).mark_line(strokeWidth=2).encode(
         x=alt.X("distance:Q", title="distance T − k (steps back)"),
-        y=alt.Y("log10:Q", title="log₁₀ of the gain"),
+        y=alt.Y("log10:Q", title="log₁₀ of the gain",
+                scale=alt.Scale(domain=padded_domain(df["log10"], min_span=2.0), nice=False)),
         color=alt.Color("quantity:N", title=None, scale=alt.Scale(domain=domain, range=colors),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=300)),
         strokeDash=alt.StrokeDash("quantity:N", scale=alt.Scale(domain=domain, range=dashes), legend=None),
