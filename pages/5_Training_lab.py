@@ -257,7 +257,7 @@ if result is not None:
     m1.metric("Held-out accuracy", "—" if run.diverged_at else f"{run.test_accuracy:.1%}",
               help=f"On {cfg.eval_batch} fresh sentences after the last update. Chance is 50 %.")
     last_loss = run.loss[-1]
-    m2.metric("Last training loss", f"{last_loss:.3g}", help="Cross-entropy in nats; chance is log 2 ≈ 0.693.")
+    m2.metric("Last training loss", "NaN" if last_loss != last_loss else f"{last_loss:.3g}", help="Cross-entropy in nats; chance is log 2 ≈ 0.693.")
     m3.metric("Iterations run", f"{run.iterations_run} of {cfg.iterations}")
     m4.metric("Training time", "—" if stopped else f"{result.seconds:.2f} s")
 
@@ -311,8 +311,8 @@ if result is not None:
     first, last = charts.reach_ratio(run, 0), charts.reach_ratio(run, -1)
     st.caption(
         f"Notice: each row is one iteration, each column one word; position 1 is 'cat'/'cats'. Dark is "
-        f"small. The gradient that reaches 'cat' was {first} of the gradient at the last word at the first "
-        f"iteration, and {last} at the last one: on the way back it passes through {cfg.gap} step Jacobians "
+        f"small. The gradient that reaches 'cat' was {first} × the gradient at the last word at the first "
+        f"iteration, and {last} × at the last one: on the way back it passes through {cfg.gap} step Jacobians "
         "diag(f′) W. A dark left side is the vanishing gradient — the only word that matters hears almost "
         "nothing about the error. A bright left side means the network has learned to carry 'cat' forward.")
     st.latex(r"\frac{\partial \ell}{\partial h_k} = \frac{\partial \ell}{\partial h_T}\,J_T J_{T-1}\cdots J_{k+1},"
@@ -337,7 +337,8 @@ if cfg is not None:
             # Training time grows with the sequence length: scale this run's time.
             steps = sum(gap + 1 for gap in rnnviz.DEFAULT_SWEEP_GAPS) * int(n_seeds)
             label += f", about {result.seconds * steps / cfg.T:.0f} s"
-        if s2.button(label + ")", key="sweep", icon=":material/play_arrow:"):
+        slot = s2.empty()
+        if slot.button(label + ")", key="sweep", icon=":material/play_arrow:"):
             with guard("Sweep"):
                 bar = st.progress(0.0, text="Sweeping …")
                 results = []
@@ -349,8 +350,10 @@ if cfg is not None:
                 sweep = _Result(rnnviz.summarize_sweep(cfg, results), 0.0)
                 sweep_store().put(sweep_key, sweep)
                 bar.empty()
+                slot.empty()
     if sweep is not None:
         st.vega_lite_chart(sweep.spec("sweep", charts.sweep_spec), width="stretch")
-        st.caption("Notice: at short gaps every seed learns; as L grows, fewer and fewer do, and the mean "
-                   "falls to the dashed chance line. A vanilla RNN cannot carry 'cat' across a long "
-                   "sentence because the gradient that would teach it to vanishes on the way back.")
+        st.caption(f"Notice: {charts.sweep_summary(sweep.run)} At short gaps the network learns; as L "
+                   "grows, fewer and fewer seeds do, and the mean falls to the dashed chance line: a vanilla "
+                   "RNN cannot carry 'cat' across a long sentence, because the gradient that would teach it "
+                   "to vanishes on the way back. (Each grey dot is one seed; crosses are runs that blew up.)")

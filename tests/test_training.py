@@ -303,3 +303,83 @@ def test_sweep_rejects_bad_gaps():
         rnnviz.gap_sweep(rnnviz.TrainingConfig(), gaps=())
     with pytest.raises(ValueError, match="seeds"):
         rnnviz.gap_sweep(rnnviz.TrainingConfig(), gaps=(1,), seeds=0)
+
+
+# --------------------------------------------------------------------------- the lab's charts
+
+from rnnviz.charts import training as charts  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    return rnnviz.train(rnnviz.TrainingConfig(gap=6, hidden=8, iterations=40, batch=16, clipping="norm",
+                                              threshold=0.05))
+
+
+@pytest.fixture(scope="module")
+def exploded_run():
+    return rnnviz.train(rnnviz.TRAINING_SCENARIOS["explode"])
+
+
+def test_history_frame_matches_the_run(small_run):
+    frame = charts.history_frame(small_run)
+    assert len(frame) == 40 and frame["iteration"].tolist() == list(range(1, 41))
+    np.testing.assert_array_equal(frame["loss"], small_run.loss)
+    assert (frame["clipped"] == "yes").sum() == small_run.clipped.sum() > 0
+
+
+def test_dh_frame_relative_rows_end_at_one_and_are_bounded(small_run):
+    frame = charts.dh_frame(small_run, relative=True)
+    last = frame[frame["k"] == small_run.config.T]
+    np.testing.assert_allclose(last["shown"], 1.0)
+    np.testing.assert_allclose(last["log10"], 0.0, atol=1e-12)
+    raw = charts.dh_frame(small_run)
+    first = raw[(raw["iteration"] == 1)].sort_values("k")
+    np.testing.assert_allclose(first["norm"], small_run.dh_norm[0])
+    long = rnnviz.train(rnnviz.TrainingConfig(gap=99, hidden=4, iterations=200, batch=8))
+    assert len(charts.dh_frame(long)) <= charts.MAX_CELLS
+
+
+def test_specs_carry_their_data_as_named_frames(small_run):
+    for spec in (charts.loss_accuracy_spec(small_run), charts.grad_norm_spec(small_run),
+                 charts.dh_heatmap_spec(small_run, relative=True)):
+        assert spec["datasets"] and all(hasattr(f, "columns") for f in spec["datasets"].values())
+    grad = charts.grad_norm_spec(small_run)
+    assert grad["datasets"]["threshold"]["y"].tolist() == [0.05]  # the threshold line when clipping by norm
+
+
+def test_divergence_is_marked_and_the_axis_ends_near_it(exploded_run):
+    assert charts.divergence_text(exploded_run) == "the loss became inf/NaN"
+    spec = charts.loss_accuracy_spec(exploded_run)
+    assert spec["datasets"]["divergence"]["iteration"].tolist() == [exploded_run.diverged_at]
+    assert charts.iteration_span(exploded_run) < 20
+    frame = charts.history_frame(exploded_run)
+    assert frame["loss"].isna().iloc[-1] or frame["grad_norm_plot"].isna().iloc[-1]
+    charts.dh_heatmap(exploded_run).to_dict()  # non-finite cells are dropped, not drawn
+    with np.errstate(all="ignore"):
+        r = exploded_run.dh_norm[-1, 0] / exploded_run.dh_norm[-1, -1]
+    expected = "not a finite number" if not np.isfinite(r) else (f"{r:.2g}" if r >= 1e-3 else f"{r:.1e}")
+    assert charts.reach_ratio(exploded_run, -1) == expected
+    assert charts.reach_ratio(exploded_run, 0) == f"{exploded_run.dh_norm[0, 0] / exploded_run.dh_norm[0, -1]:.2g}"
+
+
+def test_sweep_frames_and_summary():
+    sweep = rnnviz.GapSweep(
+        config=rnnviz.TrainingConfig(), gaps=np.array([1, 10, 50]), seeds=np.array([0, 1]),
+        test_accuracy=np.array([[1.0, 1.0], [1.0, np.nan], [0.5, 0.52]]),
+        final_loss=np.array([[0.01, 0.01], [0.02, np.nan], [0.69, 0.69]]),
+        diverged=np.array([[False, False], [False, True], [False, False]]))
+    np.testing.assert_allclose(sweep.mean_accuracy, [1.0, 0.75, 0.51])
+    frame = charts.sweep_frame(sweep)
+    assert len(frame) == 6 and frame["shown"].isna().sum() == 0
+    text = charts.sweep_summary(sweep)
+    assert "L = 1." in text or "L = 1;" in text
+    assert "chance at L = 50" in text and "inf/NaN at L = 10" in text
+    charts.sweep_chart(sweep).to_dict()
+
+
+def test_live_spec_is_plain_json():
+    import json
+    spec = charts.training_live_spec([0.7, float("nan"), 0.5], [0.5, 0.5, 0.75], iterations=10)
+    json.dumps(spec, allow_nan=False)
+    assert len(spec["data"]["values"]) == 5  # the NaN loss is left out

@@ -27,6 +27,8 @@ HEATMAP_ROWS = 120
 HEATMAP_DECADES = 24
 #: Most cells the heat map draws (rows are thinned further for long sequences).
 MAX_CELLS = 5000
+#: Smallest loss the log-scale loss axis shows (a perfectly confident network's loss underflows to 0).
+LOSS_FLOOR = 1e-12
 CHANCE = 0.5
 #: Streamlit squeezes a chart whose padding (axis titles, legends) it must fit into a given size;
 #: sizes here are the plotting area's: "pad" grows the chart around it, "fit-x" stretches it to the
@@ -63,10 +65,10 @@ def _what_word(what: str | None) -> str:
 
 
 def divergence_text(run: TrainingRun) -> str | None:
-    """A sentence saying where and what stopped being finite, or None."""
+    """What stopped being finite ("the loss became inf/NaN"), or None."""
     if run.diverged_at is None:
         return None
-    return f"{_what_word(run.diverged_what)} became inf/NaN at iteration {run.diverged_at}; training stopped"
+    return f"{_what_word(run.diverged_what)} became inf/NaN"
 
 
 def _divergence_frame(run: TrainingRun) -> pd.DataFrame:
@@ -95,6 +97,8 @@ def history_frame(run: TrainingRun) -> pd.DataFrame:
     return pd.DataFrame({
         "iteration": run.iteration,
         "loss": np.where(np.isfinite(run.loss), run.loss, np.nan),
+        # For the log axis: a loss that rounds to 0 in float64 is drawn at the axis floor.
+        "loss_plot": np.where(np.isfinite(run.loss), np.maximum(run.loss, LOSS_FLOOR), np.nan),
         "loss_finite": np.isfinite(run.loss),
         "accuracy": run.accuracy,
         "grad_norm": run.grad_norm,
@@ -104,9 +108,18 @@ def history_frame(run: TrainingRun) -> pd.DataFrame:
     })
 
 
+def iteration_span(run: TrainingRun) -> int:
+    """The last iteration the charts' iteration axes show: all planned iterations for a finished run;
+    for one that diverged or was stopped, a little past where it ended (so six iterations are not
+    squeezed into the left edge of a 300-iteration axis)."""
+    if run.completed:
+        return max(run.config.iterations, 2)
+    return max(10, int(math.ceil(run.iterations_run * 1.1)))
+
+
 def _x(run: TrainingRun):
-    return alt.X("iteration:Q", title="iteration", scale=alt.Scale(domain=[0, max(run.config.iterations, 2)],
-                                                                   nice=False))
+    return alt.X("iteration:Q", title="iteration", scale=alt.Scale(domain=[0, iteration_span(run)], nice=False),
+                 axis=alt.Axis(format="d", tickMinStep=1))
 
 
 def loss_accuracy_chart(run: TrainingRun, *, width: int = 330, height: int = 220, src: _Sources | None = None
@@ -119,7 +132,9 @@ def loss_accuracy_chart(run: TrainingRun, *, width: int = 330, height: int = 220
     tips = [alt.Tooltip("iteration:Q"), alt.Tooltip("loss:Q", format=".4g", title="loss (nats)"),
             alt.Tooltip("accuracy:Q", format=".1%")]
     loss = alt.Chart(frame).mark_line(color=LOSS_COLOR, clip=True).encode(
-        x=x, y=alt.Y("loss:Q", title="cross-entropy loss (nats)", scale=alt.Scale(zero=True)), tooltip=tips)
+        x=x, y=alt.Y("loss_plot:Q", title="cross-entropy loss (nats, log scale)", scale=alt.Scale(type="log"),
+                            axis=alt.Axis(format=".0e")),
+        tooltip=tips)
     chance_loss = alt.Chart(src("chance_loss", pd.DataFrame({"y": [math.log(2)],
                                                             "label": ["chance: log 2 ≈ 0.693"]}))).mark_rule(
         color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
@@ -142,7 +157,8 @@ def grad_norm_chart(run: TrainingRun, *, width: int = 700, height: int = 240, sr
     frame = history_frame(run)
     finite = frame[frame["grad_status"] == "finite"]
     x = _x(run)
-    y = alt.Y("grad_norm_plot:Q", title="‖∇L‖₂ before clipping (log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("grad_norm_plot:Q", title="‖∇L‖₂ before clipping (log scale)", scale=alt.Scale(type="log"),
+              axis=alt.Axis(format=".0e"))
     tips = [alt.Tooltip("iteration:Q"), alt.Tooltip("grad_norm:Q", format=".4g", title="gradient norm"),
             alt.Tooltip("clipped:N", title="clipped?")]
     line = alt.Chart(src("grad", finite)).mark_line(color=GRAD_COLOR, clip=True).encode(x=x, y=y, tooltip=tips)
@@ -187,8 +203,10 @@ def dh_frame(run: TrainingRun, *, relative: bool = False, max_rows: int = HEATMA
         "shown": shown.ravel(),
         "log10": logv.ravel(),
     })
-    # Rows overlap by a hair (0.4 % of the axis) so anti-aliasing leaves no white seams between them.
+    # Cells are drawn from k - 1/2 to k + 1/2, and rows and columns overlap by a hair (0.4 % of the axis) so anti-aliasing leaves no white seams between them.
     frame["iteration_overlap"] = frame["iteration_end"] + 0.004 * max(run.config.iterations, 2)
+    frame["k_lo"] = frame["k"] - 0.5
+    frame["k_hi"] = frame["k"] + 0.5 + 0.004 * T
     frame["finite"] = np.isfinite(frame["log10"])
     return frame
 
@@ -210,14 +228,17 @@ def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, he
     title = (["log₁₀ ‖∂ℓ/∂h_k‖", "÷ ‖∂ℓ/∂h_T‖"] if relative else "log₁₀ ‖∂ℓ/∂h_k‖")
     colour_scale = alt.Scale(scheme=SEQUENTIAL_SCHEME, domain=[lo, hi], clamp=True)
     cells = alt.Chart(src("cells", good)).mark_rect().encode(
-        x=alt.X("k:O", title="position k (1 = cat/cats, T = last filler)",
-                axis=alt.Axis(values=_k_ticks(T), labelAngle=0)),
-        y=alt.Y("iteration:Q", title="iteration", scale=alt.Scale(domain=[1, max(run.config.iterations, 2)],
-                                                                  reverse=True, nice=False)),
+        x=alt.X("k_lo:Q", title="position k (1 = cat/cats, T = last filler)",
+                scale=alt.Scale(domain=[0.5, T + 0.5], nice=False, zero=False),
+                axis=alt.Axis(values=_k_ticks(T), labelAngle=0, format="d", grid=False)),
+        x2="k_hi:Q",
+        y=alt.Y("iteration:Q", title="iteration", scale=alt.Scale(domain=[1, iteration_span(run)],
+                                                                  reverse=True, nice=False),
+                axis=alt.Axis(format="d", tickMinStep=1)),
         y2="iteration_overlap:Q",
         color=alt.Color("log10:Q", title=title, scale=colour_scale,
                         legend=alt.Legend(orient="right", gradientLength=max(120, height - 60))),
-        tooltip=[alt.Tooltip("iteration:Q"), alt.Tooltip("k:O", title="position k"),
+        tooltip=[alt.Tooltip("iteration:Q"), alt.Tooltip("k:Q", title="position k"),
                  alt.Tooltip("norm:Q", format=".3e", title="‖∂ℓ/∂h_k‖"),
                  alt.Tooltip("log10:Q", format=".2f",
                              title="log₁₀ of that ÷ ‖∂ℓ/∂h_T‖" if relative else "log₁₀ ‖∂ℓ/∂h_k‖")],
@@ -273,6 +294,27 @@ def sweep_mean_frame(sweep: GapSweep) -> pd.DataFrame:
                          "seeds": np.full(len(sweep.gaps), len(sweep.seeds))})
 
 
+def sweep_summary(sweep: GapSweep) -> str:
+    """One sentence on what the sweep found: up to which gap the network learned, from which on it
+    stayed near chance."""
+    mean = sweep.mean_accuracy
+    gaps = sweep.gaps
+    learned = gaps[mean >= 0.9]
+    chance = gaps[np.abs(mean - CHANCE) <= 0.1]
+    parts = []
+    if learned.size:
+        parts.append(f"the network learned (mean held-out accuracy ≥ 90 %) at L = {', '.join(map(str, learned))}")
+    else:
+        parts.append("the network reached 90 % at no gap")
+    if chance.size:
+        parts.append(f"it stayed within 10 points of chance at L = {', '.join(map(str, chance))}")
+    if sweep.diverged.any():
+        bad = gaps[sweep.diverged.any(axis=1)]
+        parts.append(f"training blew up to inf/NaN at L = {', '.join(map(str, bad))}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
 def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260, src: _Sources | None = None
                 ) -> alt.LayerChart:
     """Held-out accuracy against the gap L: each seed a dot, the mean a line, chance dashed,
@@ -282,12 +324,13 @@ def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260, src: _S
     means = sweep_mean_frame(sweep)
     x = alt.X("gap:Q", title="gap L (filler words between subject and verb)",
               scale=alt.Scale(domain=[0, max(int(sweep.gaps.max()), 1) * 1.03], nice=False))
-    yscale = alt.Scale(domain=[0.3, 1.02])
+    yscale = alt.Scale(domain=[0, 1.02], nice=False)
     tips = [alt.Tooltip("gap:Q", title="gap L"), alt.Tooltip("seed:Q"),
             alt.Tooltip("accuracy:Q", format=".1%", title="held-out accuracy"),
             alt.Tooltip("final_loss:Q", format=".3g", title="last training loss"), alt.Tooltip("outcome:N")]
     mean_line = alt.Chart(src("means", means)).mark_line(color=ACCURACY_COLOR, strokeWidth=2.5,
-                                           point=alt.OverlayMarkDef(size=50, filled=True)).encode(
+                                           point=alt.OverlayMarkDef(size=50, filled=True,
+                                                                    color=ACCURACY_COLOR)).encode(
         x=x, y=alt.Y("mean:Q", title="held-out accuracy after training", scale=yscale, axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("gap:Q", title="gap L"), alt.Tooltip("mean:Q", format=".1%", title="mean accuracy"),
                  alt.Tooltip("learned:Q", title="seeds reaching 90 %"), alt.Tooltip("seeds:Q")])
