@@ -210,3 +210,18 @@ def test_every_preset_is_a_button_and_a_link_that_agree(page_path):
         if _values(link) != {**_values(at), **{k: v for k, v in _values(link).items() if k in PERSONAL}}:
             problems.append(f"{label!r}: button view {_values(at)} differs from link view {_values(link)}")
     assert not problems, f"{page_path}:\n" + "\n".join(problems)
+
+
+# ---- exports ----------------------------------------------------------------------------------
+
+def test_every_chart_has_its_downloads(page_path):
+    """Each chart drawn through rnnviz.ui.export.show: one PNG, one SVG button per chart."""
+    at = _run(open_page(page_path))
+    charts = len(at.get("vega_lite_chart"))
+    keys = [b.key or "" for b in at.get("download_button")]
+    png = [k for k in keys if k.startswith("dl_png_")]
+    svg = [k for k in keys if k.startswith("dl_svg_")]
+    assert len(png) == len(svg) == charts, (
+        f"{page_path} draws {charts} charts but has {len(png)} PNG and {len(svg)} SVG download buttons: "
+        "draw every chart with rnnviz.ui.export.show(spec, name=...)")
+    assert len(set(png)) == len(png), f"{page_path}: two charts share a download key: {png}"
