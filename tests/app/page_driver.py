@@ -161,7 +161,7 @@ def pushes(at: AppTest) -> list[Push]:
     return out
 
 
-def run_with(at: AppTest, overrides: dict[str, WidgetState]) -> None:
+def run_with(at: AppTest, overrides: dict[str, WidgetState], *, timeout: float = TIMEOUT) -> None:
     """Rerun ``at`` with every widget as it is, except the given ones set to the given states."""
     states = WidgetStates()
     for ws in at._tree.get_widget_states().widgets:
@@ -169,7 +169,7 @@ def run_with(at: AppTest, overrides: dict[str, WidgetState]) -> None:
     for widget_id, ws in overrides.items():
         if widget_id not in {w.id for w in states.widgets}:
             states.widgets.append(ws)
-    at._run(states, timeout=TIMEOUT)
+    at._run(states, timeout=timeout)
 
 
 @dataclass
@@ -179,18 +179,20 @@ class Outcome:
     seconds: float
 
 
-def push_each(page_path: str, *, root: Path = ROOT, on_run=None) -> tuple[list[Outcome], int]:
+def push_each(page_path: str, *, root: Path = ROOT, on_run=None,
+              timeout: float = TIMEOUT) -> tuple[list[Outcome], int]:
     """Push every control of the page to each extreme, one at a time from the defaults.
 
     One AppTest serves many pushes: a push's run also puts the previous control back to its
     default state. When a push leaves the page anywhere else than "defaults but this control"
     (a preset button set other controls, a control appeared or vanished), the next push starts
     from a fresh AppTest at defaults. ``on_run(push, at)``, if given, sees the page after each
-    push. Returns the outcomes and the number of script runs.
+    push. A run that takes longer than ``timeout`` seconds is a failed push too. Returns the
+    outcomes and the number of script runs.
     """
     def fresh() -> tuple[AppTest, dict[str, bytes]]:
         at = open_page(page_path, root=root)
-        at.run()
+        at.run(timeout=timeout)
         return at, widget_states(at)
 
     at, defaults = fresh()
@@ -207,7 +209,18 @@ def push_each(page_path: str, *, root: Path = ROOT, on_run=None) -> tuple[list[O
             restore.ParseFromString(defaults[previous.widget_id])
             overrides[previous.widget_id] = restore
         start = time.perf_counter()
-        run_with(at, overrides)
+        try:
+            run_with(at, overrides, timeout=timeout)
+        except RuntimeError as exc:  # AppTest's timeout; the runner has been stopped
+            if "timed out" not in str(exc):
+                raise
+            outcomes.append(Outcome(push, [f"the script did not finish within {timeout:g} s"],
+                                    time.perf_counter() - start))
+            runs += 1
+            at, defaults = fresh()
+            runs += 1
+            previous = None
+            continue
         runs += 1
         outcomes.append(Outcome(push, exception_report(at), time.perf_counter() - start))
         if on_run is not None:

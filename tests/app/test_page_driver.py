@@ -91,3 +91,13 @@ def test_an_exception_at_defaults_is_reported(tmp_path):
     report = exception_report(at)
     assert len(report) == 1 and "ZeroDivisionError" in report[0]
     assert push_each("app.py", root=root) == ([], 1)
+
+
+def test_a_run_that_times_out_names_the_push(tmp_path):
+    root = _write_app(tmp_path, "import time\nimport streamlit as st\n"
+                                "if st.slider('Steps', 1, 9, 5, key='n') == 9:\n    time.sleep(5)\n"
+                                "st.write('done')\n")
+    outcomes, runs = push_each("app.py", root=root, timeout=3)
+    failing = [(str(o.push), o.exceptions) for o in outcomes if o.exceptions]
+    assert failing == [("slider 'Steps' (key=n) → max = 9", ["the script did not finish within 3 s"])]
+    assert runs == 1 + 2 + 1  # defaults, two pushes, a fresh start after the timeout
