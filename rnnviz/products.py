@@ -251,6 +251,7 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
             Lc = np.full(n, log_scale)
             with np.errstate(divide="ignore"):
                 L = Lc + np.log(nrm)
+            Lc[nrm == 0] = -np.inf
             nrm[nrm == 0] = 1.0
     first = k_start - 1  # output row held in buffer slot 0
     filled = 0
@@ -263,6 +264,9 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
                 A = np.array(JT, order="F")
             else:
                 A = ormqr(b"R", b"N", hh, tau, JT, lwork)[0]
+            # divide by m = max |J_k| (so |A_ij| <= n): the QR cannot overflow, and the graded
+            # update below sees O(1) numbers; log m goes into the row shifts
+            A /= max_abs[k - 1]
             hh, tau, _, _ = geqrf(A, lwork=lwork, overwrite_a=1)
             # R_{k-1} = r_k R_k, row i = sum_{j>=i} r_ij (e^{L_j}/nrm_j) Rr_j. Factor out
             # shift_i = max_{j>=i} L_j so every factor is <= 1 (trmm reads only the upper triangle
@@ -271,25 +275,21 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
             # R's rows have log norms L = Lc + log nrm). Factor e^{s_i} out of row i with
             # s_i >= L_j for all j >= i, so every term has norm <= |r_ij|: no overflow, and
             # trmm reads only the upper triangle of hh (j >= i); what lies below may be inf.
-            # divide r by m = max |J_k| (|r_ij| <= n m): inside the exponent while m is moderate,
-            # explicitly otherwise, so that no factor below can overflow or turn subnormal
-            lm = log_max_abs[k - 1]
-            H, e = (hh, lm) if abs(lm) < 40.0 else (hh / max_abs[k - 1], 0.0)
             Lmax, Lmin = L.max(), L.min()
             if Lmax - Lmin < 600.0:  # (false with -inf rows) one column scaling does it
                 s = np.full(n, Lmax)
-                D = H * np.exp(Lc - (Lmax + e))[None, :]
+                D = hh * np.exp(Lc - Lmax)[None, :]
             else:
                 s = np.maximum.accumulate(L[::-1])[::-1]
                 if Lmin == -np.inf:
                     s[~np.isfinite(s)] = 0.0
-                D = np.subtract(Lc[None, :], (s + e)[:, None], order="F")
+                D = np.subtract(Lc[None, :], s[:, None], order="F")
                 # terms below e^-700 of their row are negligible (every kept row has norm > 1e-200);
                 # clipping them keeps exp out of its slow subnormal range
                 np.maximum(D, -700.0, out=D)
                 np.exp(D, out=D)
-                D *= H
-            s += lm
+                D *= hh
+            s += log_max_abs[k - 1]
             Rn = trmm(1.0, D, Rr)
             new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
             if new_nrm.min() > 1e-200 and new_nrm.max() < 1e200:
@@ -302,9 +302,12 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
                 exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
                 if (~((new_nrm > 1e-200) & (new_nrm < 1e200)) & ~exact_zero).any():
                     Rn, new_nrm, s = _exact_update(r, L, Rr, nrm)
+                    s += log_max_abs[k - 1]
                 Rr, nrm, Lc = Rn, new_nrm, s
                 L = Lc + np.log(nrm)
-                nrm[nrm == 0] = 1.0
+                zero = nrm == 0
+                nrm[zero] = 1.0
+                Lc[zero] = -np.inf  # an exact zero row contributes exactly nothing from now on
             if all_rows or k == 1:
                 buf_S[filled] = Rr
                 buf_L[filled] = L

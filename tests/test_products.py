@@ -152,6 +152,35 @@ def test_scalar_products_are_sums_of_logs():
                                product_log_singular_values(J[:, :1, :1])[:, 0], rtol=1e-12, atol=1e-9)
 
 
+def test_product_that_becomes_exactly_zero_midway():
+    # Found by fuzzing: entries from 5e-324 to 1e300 in one stack, and a product that turns exactly
+    # zero two steps in (the surviving direction is killed by an exact 0). Every longer product is
+    # zero too: all -inf, never NaN and never an exception.
+    J = np.array([[[-1e100, 2.0], [1.0, 1e-300]], [[-1e100, 1e-300], [1e100, -1e300]],
+                  [[1e300, 0.5], [1e300, 1e300]], [[-1e300, -1.0], [1.0, 1e-100]],
+                  [[-5e-324, 1e-300], [1e300, -1.0]], [[1e300, 5e-324], [1e300, 5e-324]]])
+    got = product_log_singular_values(J)
+    assert not np.isnan(got).any() and not np.isposinf(got).any()
+    assert not np.isnan(lyapunov_exponents(J)).any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    T=st.integers(1, 12),
+    n=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_property_extreme_entries_never_nan(T, n, seed):
+    vals = np.array([0.0, 5e-324, -5e-324, 1e-300, 1e-100, 1.0, -1.0, 1e100, -1e100, 1e300, -1e300, 2.0, 0.5])
+    J = np.random.default_rng(seed).choice(vals, (T, n, n))
+    got = product_log_singular_values(J)
+    assert got.shape == (T + 1, n) and not np.isnan(got).any() and not np.isposinf(got).any()
+    assert (got[T] == 0).all()
+    with np.errstate(invalid="ignore"):
+        steps = np.diff(got, axis=1)
+    assert ((steps <= 1e-9 * np.maximum(1.0, np.abs(got[:, :-1]))) | np.isnan(steps)).all()
+
+
 def test_zero_matrix_gives_all_minus_inf():
     J = np.zeros((3, 2, 2))
     got = product_log_singular_values(J)
