@@ -59,9 +59,10 @@ SCENARIO_TEXT = {
                 "update throws the weights off, the states overflow and the loss becomes NaN. Training stops "
                 "and the page says where."),
     "clipped": ("2 · Same, clipped",
-                "Exactly scenario 1, but the gradient is clipped by its global norm to c = 0.1 before every "
-                "step (PyTorch's clip_grad_norm_): the huge gradients are still computed — see them above the "
-                "threshold line — but no single step can throw the weights off, and the network learns."),
+                "Exactly scenario 1, but before every step the gradient is clipped by its global norm to "
+                "c = 0.1 (PyTorch's clip_grad_norm_). The first gradient is the very same — far above the "
+                "threshold line — but the step it produces is many times shorter, so the weights are never "
+                "thrown off, the gradient never explodes, and the network learns within a few iterations."),
     "long_gap": ("3 · Long gap: stays at chance",
                  "The default settings, but 60 filler words between subject and verb. Nothing explodes; "
                  "instead the gradient that reaches 'cat' is many orders of magnitude smaller than at the last "

@@ -219,6 +219,12 @@ def test_scenario_clipped_trains_where_the_unclipped_blew_up():
     assert run.completed and run.diverged_at is None
     assert run.test_accuracy >= 0.95
     assert run.clipped.any() and run.grad_norm.max() > clipped.threshold
+    # What the page says: the first gradient is the same and far above the threshold; clipped, the
+    # gradient never explodes (unclipped it grew past 1e10 before the NaN).
+    unclipped = rnnviz.train(explode)
+    assert run.grad_norm[0] == unclipped.grad_norm[0] > 10 * clipped.threshold
+    assert run.grad_norm.max() < 100 < 1e10 < np.nanmax(unclipped.grad_norm[np.isfinite(unclipped.grad_norm)])
+    assert run.loss[-1] == 0.0 and str(run.loss[-1]) == "0.0"  # not "-0.0"
 
 
 def test_scenario_long_gap_stays_at_chance_with_a_vanished_gradient():
@@ -346,6 +352,15 @@ def test_specs_carry_their_data_as_named_frames(small_run):
         assert spec["datasets"] and all(hasattr(f, "columns") for f in spec["datasets"].values())
     grad = charts.grad_norm_spec(small_run)
     assert grad["datasets"]["threshold"]["y"].tolist() == [0.05]  # the threshold line when clipping by norm
+
+
+def test_gradient_axis_keeps_the_threshold_and_floors_zeros():
+    run = rnnviz.train(rnnviz.TRAINING_SCENARIOS["clipped"])
+    lo, hi = charts.grad_axis_range(run)
+    assert lo <= 0.01 and hi >= run.grad_norm.max() and hi / lo <= 10.0 ** (charts.GRAD_DECADES + 2)
+    data = charts.grad_norm_spec(run)["datasets"]["grad"]
+    assert len(data) == run.iterations_run  # zero gradients are drawn (on the floor), not dropped
+    assert data["grad_norm_plot"].min() >= lo
 
 
 def test_divergence_is_marked_and_the_axis_ends_near_it(exploded_run):

@@ -29,6 +29,8 @@ HEATMAP_DECADES = 24
 MAX_CELLS = 5000
 #: Smallest loss the log-scale loss axis shows (a perfectly confident network's loss underflows to 0).
 LOSS_FLOOR = 1e-12
+#: Decades the gradient-norm axis spans below its largest value.
+GRAD_DECADES = 12
 CHANCE = 0.5
 #: Streamlit squeezes a chart whose padding (axis titles, legends) it must fit into a given size;
 #: sizes here are the plotting area's: "pad" grows the chart around it, "fit-x" stretches it to the
@@ -149,16 +151,33 @@ def loss_accuracy_chart(run: TrainingRun, *, width: int = 330, height: int = 220
     return alt.hconcat(left, right).resolve_scale(y="independent").properties(autosize=PAD)
 
 
+def grad_axis_range(run: TrainingRun) -> tuple[float, float]:
+    """The gradient-norm axis: from :data:`GRAD_DECADES` decades below the largest finite norm (or
+    below the threshold, if lower) to a little above it. Smaller norms, and exact zeros, sit on the floor."""
+    g = run.grad_norm[np.isfinite(run.grad_norm) & (run.grad_norm > 0)]
+    top = float(g.max()) if g.size else 1.0
+    if run.config.clipping == "norm":
+        top = max(top, run.config.threshold)
+    bottom = max(float(g.min()) if g.size else top / 10, top * 10.0 ** -GRAD_DECADES)
+    if run.config.clipping == "norm":
+        bottom = min(bottom, run.config.threshold / 10)
+    bottom = min(bottom, top / 10)
+    return 10.0 ** math.floor(math.log10(bottom)), 10.0 ** math.ceil(math.log10(top) + 0.05)
+
+
 def grad_norm_chart(run: TrainingRun, *, width: int = 700, height: int = 240, src: _Sources | None = None
                     ) -> alt.LayerChart:
     """The global gradient norm before clipping, on a log axis, with the norm threshold drawn when
     clipping by norm, clipped iterations marked and the iteration where it stopped being finite."""
     src = src or _Sources()
     frame = history_frame(run)
-    finite = frame[frame["grad_status"] == "finite"]
+    finite = frame[frame["grad_status"].isin(["finite", "zero"])].copy()
+    lo, hi = grad_axis_range(run)
+    # A gradient that is exactly 0 (a network certain of every answer) or tiny is drawn on the floor.
+    finite["grad_norm_plot"] = np.maximum(finite["grad_norm"].to_numpy(), lo)
     x = _x(run)
-    y = alt.Y("grad_norm_plot:Q", title="‖∇L‖₂ before clipping (log scale)", scale=alt.Scale(type="log"),
-              axis=alt.Axis(format=".0e"))
+    y = alt.Y("grad_norm_plot:Q", title="‖∇L‖₂ before clipping (log scale)",
+              scale=alt.Scale(type="log", domain=[lo, hi], clamp=True, nice=False), axis=alt.Axis(format=".0e"))
     tips = [alt.Tooltip("iteration:Q"), alt.Tooltip("grad_norm:Q", format=".4g", title="gradient norm"),
             alt.Tooltip("clipped:N", title="clipped?")]
     line = alt.Chart(src("grad", finite)).mark_line(color=GRAD_COLOR, clip=True).encode(x=x, y=y, tooltip=tips)
