@@ -300,6 +300,11 @@ if result is not None:
             st.latex(r"g_i \leftarrow \min(\max(g_i, -c),\ c)")
         else:
             st.markdown("No clipping: every update is θ ← θ − lr · (the full gradient), however large.")
+        zero = (run.grad_norm == 0).nonzero()[0]
+        if zero.size:
+            st.markdown(f"From iteration {zero[0] + 1} the gradient is exactly 0 in {zero.size} iterations "
+                        "(drawn on the axis floor): the network is so sure of every answer that float64 "
+                        "rounds its error to nothing.")
         st.caption("Notice: the norm is on a log axis. A spike of many orders of magnitude is an exploding "
                    "gradient; without clipping it goes straight into the weights.")
 
@@ -315,7 +320,8 @@ if result is not None:
         f"small. The gradient that reaches 'cat' was {first} × the gradient at the last word at the first "
         f"iteration, and {last} × at the last one: on the way back it passes through {cfg.gap} step Jacobians "
         "diag(f′) W. A dark left side is the vanishing gradient — the only word that matters hears almost "
-        "nothing about the error. A bright left side means the network has learned to carry 'cat' forward.")
+        "nothing about the error. A bright left side means the network has learned to carry 'cat' forward. "
+        "Light grey cells: the gradient is exactly 0 there.")
     st.latex(r"\frac{\partial \ell}{\partial h_k} = \frac{\partial \ell}{\partial h_T}\,J_T J_{T-1}\cdots J_{k+1},"
              r"\qquad J_t = \operatorname{diag}\!\big(f'(a_t)\big)\,W")
 

@@ -363,6 +363,17 @@ def test_gradient_axis_keeps_the_threshold_and_floors_zeros():
     assert data["grad_norm_plot"].min() >= lo
 
 
+def test_heatmap_draws_zero_gradients_and_drops_only_overflow():
+    run = rnnviz.train(rnnviz.TRAINING_SCENARIOS["clipped"])
+    assert (run.dh_norm == 0).any()  # a certain network: nothing flows back
+    for relative in (False, True):
+        frame = charts.dh_frame(run, relative=relative)
+        data = charts.dh_heatmap_spec(run, relative=relative)["datasets"]
+        cells, zeros = data["cells"], data["zero_cells"]
+        assert len(cells) + len(zeros) == len(frame)  # every cell drawn: exact zeros in grey
+        assert np.isfinite(cells["log10"]).all() and (zeros["norm"] == 0).any()
+
+
 def test_divergence_is_marked_and_the_axis_ends_near_it(exploded_run):
     assert charts.divergence_text(exploded_run) == "the loss became inf/NaN"
     spec = charts.loss_accuracy_spec(exploded_run)

@@ -31,6 +31,8 @@ MAX_CELLS = 5000
 LOSS_FLOOR = 1e-12
 #: Decades the gradient-norm axis spans below its largest value.
 GRAD_DECADES = 12
+#: Heat-map cells where the gradient is exactly 0 (a certain network): light grey, off the colour scale.
+ZERO_COLOR = "#DDDDDD"
 CHANCE = 0.5
 #: Streamlit squeezes a chart whose padding (axis titles, legends) it must fit into a given size;
 #: sizes here are the plotting area's: "pad" grows the chart around it, "fit-x" stretches it to the
@@ -222,11 +224,16 @@ def dh_frame(run: TrainingRun, *, relative: bool = False, max_rows: int = HEATMA
         "shown": shown.ravel(),
         "log10": logv.ravel(),
     })
-    # Cells are drawn from k - 1/2 to k + 1/2, and rows and columns overlap by a hair (0.4 % of the axis) so anti-aliasing leaves no white seams between them.
+    # Cells are drawn from k - 1/2 to k + 1/2, and rows and columns overlap by a hair (0.4 % of the
+    # axis) so anti-aliasing leaves no white seams between them.
     frame["iteration_overlap"] = frame["iteration_end"] + 0.004 * max(run.config.iterations, 2)
     frame["k_lo"] = frame["k"] - 0.5
     frame["k_hi"] = frame["k"] + 0.5 + 0.004 * T
     frame["finite"] = np.isfinite(frame["log10"])
+    # A gradient of exactly 0 (the network is certain, nothing flows back) is content, drawn at the
+    # darkest colour; only cells whose numbers overflowed (inf/NaN) are left out.
+    zero_row = np.repeat(values[:, -1] == 0, T) if relative else np.zeros(len(frame), bool)
+    frame["zero"] = (frame["norm"].to_numpy() == 0) | (zero_row & np.isfinite(frame["norm"].to_numpy()))
     return frame
 
 
@@ -235,15 +242,17 @@ def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, he
     """||∂ℓ/∂h_k|| over position k (x) and iteration (y), log colour: dark = small (vanished)."""
     src = src or _Sources()
     frame = dh_frame(run, relative=relative)
-    good = frame[frame["finite"]].drop(columns="finite")
+    finite = frame[frame["finite"]]
     T = run.config.T
-    if len(good):
-        hi = float(good["log10"].max())
-        lo = max(float(good["log10"].min()), hi - HEATMAP_DECADES)
+    if len(finite):
+        hi = float(finite["log10"].max())
+        lo = max(float(finite["log10"].min()), hi - HEATMAP_DECADES)
         if hi - lo < 1:
             lo = hi - 1
     else:
         lo, hi = -1.0, 0.0
+    good = frame[frame["finite"] & ~frame["zero"]].drop(columns=["finite", "zero"])
+    zeros = frame[frame["zero"]].drop(columns=["finite", "zero", "shown", "log10"])
     title = (["log₁₀ ‖∂ℓ/∂h_k‖", "÷ ‖∂ℓ/∂h_T‖"] if relative else "log₁₀ ‖∂ℓ/∂h_k‖")
     colour_scale = alt.Scale(scheme=SEQUENTIAL_SCHEME, domain=[lo, hi], clamp=True)
     cells = alt.Chart(src("cells", good)).mark_rect().encode(
@@ -263,6 +272,11 @@ def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, he
                              title="log₁₀ of that ÷ ‖∂ℓ/∂h_T‖" if relative else "log₁₀ ‖∂ℓ/∂h_k‖")],
     )
     layers = [cells]
+    if len(zeros):
+        layers.append(alt.Chart(src("zero_cells", zeros)).mark_rect(color=ZERO_COLOR).encode(
+            x="k_lo:Q", x2="k_hi:Q", y="iteration:Q", y2="iteration_overlap:Q",
+            tooltip=[alt.Tooltip("iteration:Q"), alt.Tooltip("k:Q", title="position k"),
+                     alt.Tooltip("norm:Q", title="‖∂ℓ/∂h_k‖ (exactly 0: nothing flows back)")]))
     if run.diverged_at is not None:
         frame_div = pd.DataFrame({"iteration": [float(run.diverged_at)],
                                   "label": [f"inf/NaN at iteration {run.diverged_at}"]})
