@@ -37,6 +37,13 @@ Row k of the result is read off ``R_k`` in two ways:
    their product. It carries no offset that grows with T, so ``row_0 / T`` converges to the
    Lyapunov exponents (Benettin's ``Σ log |diag r_t|`` would carry a constant offset per index).
 
+Limits of float64: every step is one QR of ``J_k^T Q_k`` in float64, so a direction that a *single*
+Jacobian squashes below ~1e-16 of its own largest singular value (a unit saturated far beyond
+tanh'(18), a derivative of 1e-30) is resolved only to that round-off level; such directions come
+out too large (at round-off level), and only far below the exact 1e-12 band. Products of moderate
+Jacobians, however long, are resolved across their whole spectrum (tests: closed forms spanning
+e^±5000, a 600-digit reference).
+
 A singular value is ``-inf`` only when it is exactly zero: when some step Jacobian in the product
 has whole rows or columns of exact zeros (dead ReLU units, zero derivatives, a zero row of W),
 which forces that many zero singular values, or when the recursion produces exact zeros. Products of
