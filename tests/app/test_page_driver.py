@@ -24,7 +24,8 @@ norm = st.radio("Norm", ["l2", "inf"], key="norm")
 log = st.toggle("Log axis", key="log")
 many = st.multiselect("Show", ["a", "b", "c"], default=["a"], key="many")
 txt = st.text_input("Matrix", "1 0; 0 1", key="txt")
-st.button("Preset", key="preset", on_click=lambda: st.session_state.update(n=9))
+st.checkbox("Snap steps to 9", key="snap", on_change=lambda: st.session_state.update(n=9))
+st.button("Train", key="train")
 st.text(repr((n, x, rng, lvl, seed, c, norm, log, many, txt)))
 if txt and not txt.replace(" ", "").replace(";", "").isdigit():
     st.error("The matrix must be numbers separated by spaces and semicolons.")
@@ -59,10 +60,11 @@ def test_every_push_reaches_its_extreme_alone(tmp_path):
     outcomes, runs = push_each("app.py", root=root, on_run=observe)
 
     keys = [o.push.widget.split("key=")[1].rstrip(")") for o in outcomes]
-    assert sorted(set(keys)) == sorted([*FIELD, "preset"]) and len(outcomes) == 20, [str(o.push) for o in outcomes]
+    # Every control but the button (an action, not a setting), each extreme except its default.
+    assert sorted(set(keys)) == sorted([*FIELD, "snap"]) and len(outcomes) == 20, [str(o.push) for o in outcomes]
     for push, state, _ in seen.values():
         key = push.widget.split("key=")[1].rstrip(")")
-        if key == "preset":  # its callback moves another control: the page shows it, and no error
+        if key == "snap":  # its callback moves another control: the page shows it, and no error
             assert state[0] == 9
             continue
         changed = [name for name, i in FIELD.items() if state[i] != DEFAULT[i]]
@@ -80,7 +82,7 @@ def test_every_push_reaches_its_extreme_alone(tmp_path):
     nonsense = next(errors for p, _, errors in seen.values() if p.setting.startswith("nonsense"))
     assert nonsense, "the nonsense text should have produced the page's st.error"
     # One run at defaults, one per push, and a fresh start after the exception and after the
-    # preset's side effect: every other push also puts the previous control back in its run.
+    # callback's side effect: every other push also puts the previous control back in its run.
     assert runs == 1 + len(outcomes) + 2
 
 
