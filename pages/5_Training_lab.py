@@ -57,7 +57,9 @@ SCENARIO_TEXT = {
                 "ReLU units, W initialised large (g = 2), SGD with a large learning rate (3) and no clipping: "
                 "within a few iterations the gradient norm shoots up by dozens of orders of magnitude, one "
                 "update throws the weights off, the states overflow and the loss becomes NaN. Training stops "
-                "and the page says where."),
+                "and the page says where. (Switch f to tanh: its states are bounded, so nothing overflows, "
+                "but the thrown weights saturate the units and the run ends barely above chance — clipped, "
+                "it learns.)"),
     "clipped": ("2 · Same, clipped",
                 "Exactly scenario 1, but before every step the gradient is clipped by its global norm to "
                 "c = 0.1 (PyTorch's clip_grad_norm_). The first gradient is the very same — far above the "

@@ -227,6 +227,16 @@ def test_scenario_clipped_trains_where_the_unclipped_blew_up():
     assert run.loss[-1] == 0.0 and str(run.loss[-1]) == "0.0"  # not "-0.0"
 
 
+def test_scenario_explode_with_tanh_is_ruined_without_overflow_and_saved_by_clipping():
+    # What scenario 1's caption promises for f = tanh.
+    cfg = rnnviz.TRAINING_SCENARIOS["explode"].replace(nonlinearity="tanh")
+    ruined = rnnviz.train(cfg)
+    assert ruined.completed and ruined.diverged_at is None and ruined.test_accuracy < 0.7
+    assert np.max(ruined.grad_norm) > 100
+    saved = rnnviz.train(cfg.replace(clipping="norm"))
+    assert saved.completed and saved.test_accuracy >= 0.95
+
+
 def test_scenario_long_gap_stays_at_chance_with_a_vanished_gradient():
     cfg = rnnviz.TRAINING_SCENARIOS["long_gap"]
     assert cfg.replace(gap=10) == rnnviz.TrainingConfig()  # the defaults, only the gap differs
