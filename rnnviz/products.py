@@ -37,12 +37,12 @@ Row k of the result is read off ``R_k`` in two ways:
    their product. It carries no offset that grows with T, so ``row_0 / T`` converges to the
    Lyapunov exponents (Benettin's ``Σ log |diag r_t|`` would carry a constant offset per index).
 
-Limits of float64: every step is one QR of ``J_k^T Q_k`` in float64, so a direction that a *single*
-Jacobian squashes below ~1e-16 of its own largest singular value (a unit saturated far beyond
-tanh'(18), a derivative of 1e-30) is resolved only to that round-off level; such directions come
-out too large (at round-off level), and only far below the exact 1e-12 band. Products of moderate
-Jacobians, however long, are resolved across their whole spectrum (tests: closed forms spanning
-e^±5000, a 600-digit reference).
+Saturated units: a step whose rows differ in size by more than 1e8 (``diag(f'(a)) W`` with some
+``f'`` tiny) would lose its small directions to round-off in a single QR, so it is taken apart
+first: ``diag(rho) Q`` (rows sorted, largest first, for which Householder QR is accurate row by
+row), then ``Ĵ^T`` with unit rows. What float64 still cannot resolve is a *single* Jacobian that is
+itself singular to working precision in a direction no row scaling exposes (a W with condition
+number above ~1e16): there the small values sit at round-off level, far below the exact band.
 
 A singular value is ``-inf`` only when it is exactly zero: when some step Jacobian in the product
 has whole rows or columns of exact zeros (dead ReLU units, zero derivatives, a zero row of W),
@@ -70,6 +70,9 @@ _LOG_DROP = float(np.log(1e-40))
 #: While every product so far has condition number below this, the explicit product (rescaled by
 #: powers of two, which is exact) is used: its SVD is then exact for every singular value.
 _EXPLICIT_MAX_COND = 1e3
+#: A step whose (non-zero) rows differ in size by more than this factor is taken apart before its
+#: QR (saturated units), so that its small directions are not lost to round-off.
+_ROW_SPREAD = 1e-8
 #: Memory budget (bytes) for the stack of matrices handed to one batched SVD.
 _CHUNK_BYTES = 32 * 2**20
 
@@ -110,12 +113,12 @@ def _structural_zeros(J: np.ndarray) -> np.ndarray:
     return out
 
 
-def _max_abs(J: np.ndarray) -> np.ndarray:
-    """Largest absolute entry of each matrix of a (T, n, n) stack."""
-    out = np.empty(J.shape[0])
+def _row_max(J: np.ndarray) -> np.ndarray:
+    """Largest absolute entry of each row of each matrix of a (T, n, n) stack: shape (T, n)."""
+    out = np.empty(J.shape[:2])
     step = max(1, _CHUNK_BYTES // (8 * J.shape[1] * J.shape[1]))
     for s in range(0, J.shape[0], step):
-        out[s:s + step] = np.abs(J[s:s + step]).max(axis=(1, 2))
+        out[s:s + step] = np.abs(J[s:s + step]).max(axis=2)
     return out
 
 
@@ -208,14 +211,15 @@ def _explicit_phase(T, n, get_J, zeros, max_abs, out):
     return k, P, log_scale
 
 
-def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarray, *,
+def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarray, *,
            all_rows: bool = True) -> np.ndarray:
     """The graded-QR sweep shared by every public function (see the module docstring).
 
     ``get_J(t)`` returns ``J_t`` for t = 1..T; ``zeros_per_step[t-1]`` is the number of exact zero
-    singular values ``J_t`` forces (:func:`_structural_zeros`) and ``max_abs[t-1]`` its largest
-    entry in absolute value (every entry of ``r_t`` is at most ``n`` times that, so dividing by it
-    keeps the update far from overflow and underflow whatever the scale of the Jacobians). Returns
+    singular values ``J_t`` forces (:func:`_structural_zeros`) and ``row_max[t-1]`` the largest
+    absolute entry of each of its rows (every entry of ``r_t`` is at most ``n`` times the largest,
+    so dividing by it keeps the update far from overflow and underflow whatever the scale of the
+    Jacobians; rows of very different sizes take the two-QR step). Returns
     (T+1, n) rows, or only row 0 as (1, n) when ``all_rows`` is False.
 
     State after step k (product ``P_{k-1}^T = Q R``): ``Q`` kept as LAPACK Householder reflectors
@@ -232,8 +236,12 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
         out[T] = 0.0
     # zeros[k] = exact zeros of the product J_T ... J_{k+1} (a product can only lose rank)
     zeros = np.maximum.accumulate(np.asarray(zeros_per_step, dtype=np.int64)[::-1])[::-1]
+    max_abs = row_max.max(axis=1)
     max_abs = np.where(max_abs > 0, max_abs, 1.0)
     log_max_abs = np.log(max_abs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smallest = np.where(row_max > 0, row_max, np.inf).min(axis=1)
+        split = smallest < _ROW_SPREAD * row_max.max(axis=1)
     geqrf, ormqr, trmm = _LAPACK
     lwork = max(64 * n, 1)
     hh = tau = None
@@ -264,28 +272,20 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
     filled = 0
 
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        for k in range(k_start, 0, -1):
-            JT = get_J(k).T
-            # A = J_k^T Q_k; one QR: A = Q_{k-1} r_k
-            if hh is None:
-                A = np.array(JT, order="F")
-            else:
-                A = ormqr(b"R", b"N", hh, tau, JT, lwork)[0]
-            # divide by m = max |J_k| (so |A_ij| <= n): the QR cannot overflow, and the graded
-            # update below sees O(1) numbers; log m goes into the row shifts
-            A /= max_abs[k - 1]
-            hh, tau, _, _ = geqrf(A, lwork=lwork, overwrite_a=1)
-            # R_{k-1} = r_k R_k, row i = sum_{j>=i} r_ij (e^{L_j}/nrm_j) Rr_j. Factor out
-            # shift_i = max_{j>=i} L_j so every factor is <= 1 (trmm reads only the upper triangle
-            # of hh, where j >= i); if a row comes out tiny, redo the step in the log domain.
-            # R_{k-1} = r_k R_k: row i = sum_{j>=i} r_ij e^{Lc_j} Rr_j (rows of Rr have norms nrm,
-            # R's rows have log norms L = Lc + log nrm). Factor e^{s_i} out of row i with
-            # s_i >= L_j for all j >= i, so every term has norm <= |r_ij|: no overflow, and
-            # trmm reads only the upper triangle of hh (j >= i); what lies below may be inf.
+        def update(h, log_scale):
+            """R <- exp(log_scale) * triu(h) @ R, on the graded state (L, Lc, Rr, nrm).
+
+            Row i = sum_{j>=i} r_ij e^{Lc_j} Rr_j (rows of Rr have norms nrm; R's rows have log
+            norms L = Lc + log nrm). Factor e^{s_i} out of row i with s_i >= L_j for all j >= i, so
+            every term has norm <= |r_ij|: no overflow. trmm reads only the upper triangle of h
+            (j >= i); what lies below may be inf. A row that comes out tiny is redone in the log
+            domain.
+            """
+            nonlocal L, Lc, Rr, nrm
             Lmax, Lmin = L.max(), L.min()
             if Lmax - Lmin < 600.0:  # (false with -inf rows) one column scaling does it
                 s = np.full(n, Lmax)
-                D = hh * np.exp(Lc - Lmax)[None, :]
+                D = h * np.exp(Lc - Lmax)[None, :]
             else:
                 s = np.maximum.accumulate(L[::-1])[::-1]
                 if Lmin == -np.inf:
@@ -295,26 +295,60 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, max_abs: np.ndarra
                 # clipping them keeps exp out of its slow subnormal range
                 np.maximum(D, -700.0, out=D)
                 np.exp(D, out=D)
-                D *= hh
-            s += log_max_abs[k - 1]
+                D *= h
+            s += log_scale
             Rn = trmm(1.0, D, Rr)
             new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
             if new_nrm.min() > 1e-200 and new_nrm.max() < 1e200:
                 Rr, nrm, Lc = Rn, new_nrm, s
                 L = Lc + np.log(nrm)
+                return
+            # a row came out tiny, zero or huge: exact zero rows are fine as they are; anything
+            # else is redone in the log domain, where nothing can underflow
+            r = np.triu(h)
+            exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
+            if (~((new_nrm > 1e-200) & (new_nrm < 1e200)) & ~exact_zero).any():
+                Rn, new_nrm, s = _exact_update(r, L, Rr, nrm)
+                s += log_scale
+            Rr, nrm, Lc = Rn, new_nrm, s
+            L = Lc + np.log(nrm)
+            zero = nrm == 0
+            nrm[zero] = 1.0
+            Lc[zero] = -np.inf  # an exact zero row contributes exactly nothing from now on
+
+        for k in range(k_start, 0, -1):
+            if split[k - 1]:
+                # Rows of J_k of very different size (saturated units): one QR of J_k^T Q would
+                # lose the small ones to round-off. Write J = diag(rho) Ĵ (rho: row sizes) and
+                # take diag(rho) Q apart first, rows sorted largest first (Householder QR is then
+                # accurate row by row): diag(rho) Q = P^T Q1 R1, then Ĵ^T P^T Q1 = Q2 R2, so
+                # J^T Q = Q2 (R2 R1).
+                rho = row_max[k - 1]
+                top = rho.max()
+                order = np.argsort(-rho, kind="stable")
+                Dg = np.diag(rho / top)
+                B = Dg if hh is None else ormqr(b"R", b"N", hh, tau, np.asfortranarray(Dg), lwork)[0]
+                h1, t1, _, _ = geqrf(np.asfortranarray(B[order]), lwork=lwork, overwrite_a=1)
+                Jhat = get_J(k) / np.where(rho > 0, rho, 1.0)[:, None]
+                C = ormqr(b"R", b"N", h1, t1, np.asfortranarray(Jhat.T[:, order]), lwork)[0]
+                mc = np.abs(C).max()
+                mc = mc if mc > 0 else 1.0
+                C /= mc
+                hh, tau, _, _ = geqrf(C, lwork=lwork, overwrite_a=1)
+                update(h1, np.log(top))
+                update(hh, np.log(mc))
             else:
-                # a row came out tiny, zero or huge: exact zero rows are fine as they are; anything
-                # else is redone in the log domain, where nothing can underflow
-                r = np.triu(hh)
-                exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
-                if (~((new_nrm > 1e-200) & (new_nrm < 1e200)) & ~exact_zero).any():
-                    Rn, new_nrm, s = _exact_update(r, L, Rr, nrm)
-                    s += log_max_abs[k - 1]
-                Rr, nrm, Lc = Rn, new_nrm, s
-                L = Lc + np.log(nrm)
-                zero = nrm == 0
-                nrm[zero] = 1.0
-                Lc[zero] = -np.inf  # an exact zero row contributes exactly nothing from now on
+                JT = get_J(k).T
+                # A = J_k^T Q_k; one QR: A = Q_{k-1} r_k
+                if hh is None:
+                    A = np.array(JT, order="F")
+                else:
+                    A = ormqr(b"R", b"N", hh, tau, JT, lwork)[0]
+                # divide by m = max |J_k| (so |A_ij| <= n): the QR cannot overflow, and the graded
+                # update sees O(1) numbers; log m goes into the row shifts
+                A /= max_abs[k - 1]
+                hh, tau, _, _ = geqrf(A, lwork=lwork, overwrite_a=1)
+                update(hh, log_max_abs[k - 1])
             if all_rows or k == 1:
                 buf_S[filled] = Rr
                 buf_L[filled] = L
@@ -409,7 +443,7 @@ def product_log_singular_values(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _max_abs(J))
+    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _row_max(J))
 
 
 def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarray:
@@ -421,7 +455,7 @@ def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarr
     """
     W, d = _factored(W, a, nonlinearity)
     return _sweep(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W, _structural_zeros_factored(W, d),
-                  (np.abs(d) * np.abs(W).max(axis=1)[None, :]).max(axis=1))
+                  np.abs(d) * np.abs(W).max(axis=1)[None, :])
 
 
 def _factored(W, a, nonlinearity):
@@ -456,7 +490,7 @@ def lyapunov_exponents(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _max_abs(J), all_rows=False)[0] / T
+    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _row_max(J), all_rows=False)[0] / T
 
 
 def newman_exponents(n: int, sigma: float = 1.0) -> np.ndarray:
