@@ -83,7 +83,7 @@ with lecture.advanced("Inputs, bias, seed, independent matrices"):
                           container=d2)
     seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=0, step=1, container=d3,
                           help="Draws W and the inputs; the same seed gives the same network.")
-    iid = widgets.toggle("Fresh matrix every step", key="iid", container=d4,
+    iid = widgets.toggle("Fresh W each step", key="iid", container=d4,
                          help="Replace the RNN's repeated W by an independent random W_t at every step "
                               "(a product of independent matrices, Newman's setting). Not for the "
                               "nilpotent example or an uploaded matrix.")

@@ -358,6 +358,9 @@ RADIUS_CUBE = 3.0e-9
 PRODUCT_SECONDS = 1.4
 SPECTRA_SECONDS = 0.3
 MAX_SPECTRA_POINTS = 1500
+#: Floors, whatever the cost (an uploaded 512 × 512 matrix): fewer points would say nothing.
+MIN_PRODUCT_STEPS = 16
+MIN_SPECTRA_STEPS = 12
 #: Bytes a stack of independent matrices (fresh W per step) may take.
 MAX_STACK_BYTES = 64 * 2**20
 #: Above this n the spectral radius of every sampled J_t is skipped (an eigen-solve costs ~5 SVDs).
@@ -379,8 +382,8 @@ def work_plan(n: int, T: int, *, seconds: float = 1.0, stack: bool = False) -> W
         product = min(product, MAX_STACK_BYTES // (8 * n * n))
     spectra_cube = SPECTRA_CUBE + (RADIUS_CUBE if n <= RADIUS_OVER_TIME_MAX_N else 0.0)
     spectra = int(SPECTRA_SECONDS * seconds / (STEP_OVERHEAD + spectra_cube * cube))
-    return WorkPlan(n=n, T=T, product_steps=min(T, max(50, product)),
-                    spectra_steps=min(T, MAX_SPECTRA_POINTS, max(30, spectra)))
+    return WorkPlan(n=n, T=T, product_steps=min(T, max(MIN_PRODUCT_STEPS, product)),
+                    spectra_steps=min(T, MAX_SPECTRA_POINTS, max(MIN_SPECTRA_STEPS, spectra)))
 
 
 def step_norms(W, d) -> np.ndarray:

@@ -266,6 +266,8 @@ def test_work_plan_full_where_cheap_capped_where_not():
     big = work_plan(256, 10_000)
     assert 50 <= big.product_steps < 10_000 and big.product_truncated
     assert 30 <= big.spectra_steps <= 1500
+    huge = work_plan(512, 10_000)                  # an uploaded matrix: floors, not the budget
+    assert huge.product_steps == 16 and huge.spectra_steps == 12
     tiny = work_plan(2, 7)
     assert tiny.product_steps == 7 and tiny.spectra_steps == 7
 
