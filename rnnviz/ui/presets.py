@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -19,8 +19,11 @@ class Preset:
     caption: str
     values: Mapping[str, object] = field(default_factory=dict)
 
-    def query_params(self) -> dict[str, str]:
-        return {k: url_value(v) for k, v in self.values.items()}
+    def query_params(self, formats: Mapping[str, Callable] | None = None) -> dict[str, str]:
+        """The link's parameters. A control whose options are shown through a ``format_func``
+        takes its formatted label from a link (``nW=30``, not ``nW=30.0``): pass those here."""
+        formats = formats or {}
+        return {k: str(formats[k](v)) if k in formats else url_value(v) for k, v in self.values.items()}
 
 
 def _apply(page: str, preset: Preset) -> None:
@@ -50,8 +53,17 @@ def preset_bar(presets: Sequence[Preset], *, page: str, path: str) -> Preset | N
                               key=f"preset_group_{page}_{i}")
         group.button(preset.label, key=f"preset_{page}_{preset.label}", help=preset.caption,
                      on_click=_apply, args=(page, preset))
-        group.page_link(path, label="link", icon=":material/link:", query_params=preset.query_params(),
-                        help=f"A link that opens “{preset.label}” (right-click to copy it)")
+        slot = group.empty()
+
+        def draw(slot=slot, preset=preset) -> None:
+            slot.page_link(path, label="link", icon=":material/link:",
+                           query_params=preset.query_params(urlstate.formats()),
+                           help=f"A link that opens “{preset.label}” (right-click to copy it)")
+
+        draw()
+        # Drawn again once a control of this preset shows its options through a format_func
+        # (the controls come after the bar), so even the first run's links carry the labels.
+        urlstate.on_format(set(preset.values), draw)
     active = st.session_state.get(f"_preset_{page}")
     chosen = next((p for p in presets if p.label == active), None)
     if chosen is not None:

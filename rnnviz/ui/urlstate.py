@@ -19,6 +19,8 @@ import streamlit as st
 _STATE = "_rnnviz_url_state"
 _BOX = "_rnnviz_link_box"
 _DEFAULTS = "_rnnviz_url_defaults"
+_FORMATS = "_rnnviz_url_formats"
+_ON_FORMAT = "_rnnviz_on_format"
 #: Controls that belong to the viewer, not to the view: presets leave them alone.
 PERSONAL = frozenset({"lecture"})
 
@@ -52,6 +54,7 @@ def _matches(raw: str, value, format_func) -> bool:
 def begin_page(container) -> None:
     """Start a page run: forget the previous run's settings and reserve the link box."""
     st.session_state[_STATE] = {}
+    st.session_state[_ON_FORMAT] = []
     with container:
         st.session_state[_BOX] = st.empty()
 
@@ -100,6 +103,11 @@ def record(key: str, value, default, *, raw: str | None, format_func=None, conta
             f"accept, so it shows the default ({url_value(value)}) instead."
         )
     st.session_state.setdefault(_DEFAULTS, {})[key] = default
+    if format_func is not None:
+        st.session_state.setdefault(_FORMATS, {})[key] = format_func
+        for keys, redraw in st.session_state.get(_ON_FORMAT, []):
+            if key in keys:
+                redraw()
     state = st.session_state.setdefault(_STATE, {})
     text = url_value(value) if format_func is None else str(format_func(value))
     if value == default:
@@ -144,3 +152,13 @@ def forget(key: str) -> None:
         params.remove_param(key)
     except AttributeError:  # internals moved: the control keeps the link's value, nothing breaks
         pass
+
+
+def formats() -> dict:
+    """Key → format_func of the controls drawn so far that show their options formatted."""
+    return dict(st.session_state.get(_FORMATS, {}))
+
+
+def on_format(keys: set[str], redraw) -> None:
+    """Call ``redraw()`` (this run) when a control among ``keys`` turns out to format its options."""
+    st.session_state.setdefault(_ON_FORMAT, []).append((frozenset(keys), redraw))

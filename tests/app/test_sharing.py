@@ -225,3 +225,35 @@ def test_every_chart_has_its_downloads(page_path):
         f"{page_path} draws {charts} charts but has {len(png)} PNG and {len(svg)} SVG download buttons: "
         "draw every chart with rnnviz.ui.export.show(spec, name=...)")
     assert len(set(png)) == len(png), f"{page_path}: two charts share a download key: {png}"
+
+
+FORMATTED_PRESET_SCRIPT = """
+import streamlit as st
+
+from rnnviz.ui import Preset, preset_bar, urlstate, widgets
+
+urlstate.begin_page(st.sidebar.container())
+preset_bar([Preset("Big", "a big norm", {"nW": 1e6, "T": 5})], page="t", path="pages/1_T.py")
+widgets.select_slider("norm", (0.1, 30.0, 1e6), key="nW", value=30.0, format_func=lambda x: f"{x:g}")
+widgets.slider("T", key="T", min_value=1, max_value=10, value=3)
+"""
+
+
+def test_preset_link_carries_formatted_option_labels_from_the_first_run(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    (tmp_path / "main.py").write_text("import streamlit as st\nst.write('home')\n")
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "1_T.py").write_text(FORMATTED_PRESET_SCRIPT)
+
+    def opened(params=None):
+        at = AppTest.from_file(str(tmp_path / "main.py"), default_timeout=30)
+        at.switch_page("pages/1_T.py")
+        for key, raw in (params or {}).items():
+            at.query_params[key] = raw
+        return _run(at)
+
+    links = [dict(parse_qsl(link.proto.query_string)) for link in opened().get("page_link")]
+    assert links == [{"nW": "1e+06", "T": "5"}]  # the option's label, as the control reads links
+    at = opened(links[0])
+    assert at.select_slider(key="nW").value == 1e6 and at.slider(key="T").value == 5
