@@ -1,5 +1,13 @@
 """The only part of rnnviz that imports Streamlit: page frame, widgets, caching, page registry."""
 
+from threadpoolctl import threadpool_limits
+
+# One BLAS thread per server process. A hall of sessions already keeps every core busy, and
+# multi-threaded BLAS on small matrices under that load was measured 3-17x slower (the
+# training tests: 140 s with the default threads, 28 s with one). threadpoolctl does this
+# after NumPy is loaded, which an environment variable cannot (Streamlit imports NumPy first).
+threadpool_limits(limits=1, user_api="blas")
+
 from .cache import cached
 from .frame import guard, page_frame
 from .registry import HOME, PAGES, PageInfo
