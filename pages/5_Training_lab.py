@@ -8,7 +8,7 @@ import streamlit as st
 
 import rnnviz
 from rnnviz.charts import training as charts
-from rnnviz.ui import Preset, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.registry import PAGES
 
 PAGE = next(p for p in PAGES if p.path == "pages/5_Training_lab.py")
@@ -281,14 +281,14 @@ if result is not None:
                 f"({run.test_accuracy:.1%}) for L = {cfg.gap}. The heat map below shows why.",
                 icon=":material/info:")
 
-    st.vega_lite_chart(result.spec("loss_acc", charts.loss_accuracy_spec), width="content")
+    export.show(result.spec("loss_acc", charts.loss_accuracy_spec), name="Loss and accuracy", width="content")
     st.caption("Notice: the loss starts at log 2 ≈ 0.693 (a coin toss). When the network has found 'cat' "
                "it falls towards 0 and accuracy jumps to 100 %; a flat line at 0.693 means it has learned "
                "nothing the first word could tell it.")
 
     left, right = st.columns([3, 1], gap="medium")
     with left:
-        st.vega_lite_chart(result.spec("grad", charts.grad_norm_spec), width="stretch")
+        export.show(result.spec("grad", charts.grad_norm_spec), name="Gradient norm per iteration")
     with right:
         if cfg.clipping == "norm":
             share = run.clipped.mean()
@@ -314,8 +314,9 @@ if result is not None:
     relative = widgets.toggle("Divide each row by its value at the last position", key="rel", value=True,
                               help="Shows only how much of the gradient survives the way back from the "
                                    "last word to position k, whatever the size of the loss.")
-    st.vega_lite_chart(result.spec("heat_rel" if relative else "heat",
-                                   lambda r: charts.dh_heatmap_spec(r, relative=relative)), width="stretch")
+    export.show(result.spec("heat_rel" if relative else "heat",
+                            lambda r: charts.dh_heatmap_spec(r, relative=relative)),
+                name="Gradient reach heat map" + (" (relative)" if relative else ""))
     first, last = charts.reach_ratio(run, 0), charts.reach_ratio(run, -1)
     st.caption(
         f"Notice: each row is one iteration, each column one word; position 1 is 'cat'/'cats'. Dark is "
@@ -361,7 +362,7 @@ if cfg is not None:
                 bar.empty()
                 slot.empty()
     if sweep is not None:
-        st.vega_lite_chart(sweep.spec("sweep", charts.sweep_spec), width="stretch")
+        export.show(sweep.spec("sweep", charts.sweep_spec), name="Accuracy against the gap")
         st.caption(f"Notice: {charts.sweep_summary(sweep.run)} At short gaps the network learns; as L "
                    "grows, fewer and fewer seeds do, and the mean falls to the dashed chance line: a vanilla "
                    "RNN cannot carry 'cat' across a long sentence, because the gradient that would teach it "
