@@ -134,6 +134,10 @@ from .agreement import (
     sample_tokens,
 )
 from .training import (
+    CELLS,
+    GatedParams,
+    compare_cells,
+    compare_gap_sweeps,
     CLIPPINGS,
     DEFAULT_SWEEP_GAPS,
     OPTIMIZERS,
@@ -302,4 +306,8 @@ __all__ = [
     "summarize_training",
     "sweep_seeds",
     "train",
+    "CELLS",
+    "GatedParams",
+    "compare_cells",
+    "compare_gap_sweeps",
 ]

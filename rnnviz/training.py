@@ -26,9 +26,14 @@ import numpy as np
 from . import agreement
 from ._validate import MAX_HIDDEN, check_choice, check_float, check_int
 from .clipping import clip_by_norm, clip_by_value, total_norm
+from .gated import (GRUParams, LSTMParams, gru_bptt, gru_forward, init_gru, init_lstm, lstm_bptt,
+                    lstm_forward)
 from .nonlinearities import NONLINEARITIES
 from .rnn import bptt, forward, init_recurrent
 
+#: Recurrent cells the lab can train: the plain (vanilla) RNN of :mod:`rnnviz.rnn`, and the gated
+#: GRU and LSTM of :mod:`rnnviz.gated`.
+CELLS: tuple[str, ...] = ("rnn", "gru", "lstm")
 #: Optimisers: SGD with (heavy-ball, PyTorch-style) momentum, and Adam.
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 #: Gradient clipping before the update: none, PyTorch ``clip_grad_norm_`` (global L2 norm) or
@@ -57,6 +62,13 @@ class TrainingConfig:
     updates on fresh batches of ``batch`` sequences; ``clipping`` "none", "norm" or "value" with
     ``threshold``; ``encoding`` "one_hot" or "embedding"; ``seed`` fixes weights and data;
     ``eval_batch`` held-out sequences for the final accuracy.
+
+    ``cell`` is "rnn" (the plain RNN, the default), "gru" or "lstm". For a gated cell,
+    ``nonlinearity`` is ignored (its candidate uses tanh, its gates the sigmoid), ``init_scale``
+    sets all its recurrent matrices (the candidate's ``W_hn`` / ``W_hg`` is the very W the plain RNN
+    gets from the same seed), and ``gate_bias`` is the initial bias of the GRU's update gate ``b_z``
+    (the LSTM's forget gate ``b_f``): positive keeps the gate near 1, the "keep the memory" regime.
+    The plain RNN ignores ``gate_bias``.
     """
 
     gap: int = 10
@@ -73,6 +85,8 @@ class TrainingConfig:
     encoding: str = "one_hot"
     seed: int = 0
     eval_batch: int = 1000
+    cell: str = "rnn"
+    gate_bias: float = 1.0
 
     def __post_init__(self) -> None:
         checked = {
@@ -92,6 +106,8 @@ class TrainingConfig:
             "encoding": check_choice(self.encoding, "encoding", agreement.ENCODINGS),
             "seed": check_int(self.seed, "seed", low=0, high=2**32 - 1),
             "eval_batch": check_int(self.eval_batch, "evaluation batch", low=2, high=100_000),
+            "cell": check_choice(self.cell, "cell", CELLS),
+            "gate_bias": check_float(self.gate_bias, "gate bias", low=-20.0, high=20.0),
         }
         for name, value in checked.items():  # normalise types (np.int64 -> int, etc.) for hashing
             object.__setattr__(self, name, value)
@@ -131,6 +147,31 @@ class RNNParams:
     def all_finite(self) -> bool:
         return all(bool(np.all(np.isfinite(a))) for a in self.as_tuple())
 
+    def from_flat(self, arrays: Sequence[np.ndarray]) -> RNNParams:
+        """Parameters of the same model from arrays in the order of :meth:`as_tuple`."""
+        return RNNParams.from_sequence(arrays)
+
+
+@dataclass(frozen=True)
+class GatedParams:
+    """A gated model's parameters: the ``cell`` (:class:`rnnviz.GRUParams` or :class:`rnnviz.LSTMParams`)
+    and the read-out ``V`` (2, n), ``c`` (2,)."""
+
+    cell: GRUParams | LSTMParams
+    V: np.ndarray
+    c: np.ndarray
+
+    def as_tuple(self) -> tuple[np.ndarray, ...]:
+        return (*self.cell.arrays(), self.V, self.c)
+
+    def from_flat(self, arrays: Sequence[np.ndarray]) -> GatedParams:
+        """Parameters of the same model from arrays in the order of :meth:`as_tuple`."""
+        arrays = list(arrays)
+        return GatedParams(cell=type(self.cell)(*arrays[:-2]), V=arrays[-2], c=arrays[-1])
+
+    def all_finite(self) -> bool:
+        return all(bool(np.all(np.isfinite(a))) for a in self.as_tuple())
+
 
 #: The lab's three one-click demonstrations of the lecture (each verified in tests/test_training.py):
 #: ``"explode"``: ReLU, W initialised large, SGD with a large learning rate, no clipping -> the loss
@@ -142,18 +183,32 @@ TRAINING_SCENARIOS: Mapping[str, TrainingConfig] = MappingProxyType({
     "clipped": TrainingConfig(nonlinearity="relu", optimizer="sgd", learning_rate=3.0, momentum=0.9,
                               init_scale=2.0, clipping="norm", threshold=0.1),
     "long_gap": TrainingConfig(gap=60),
+    # The gated cure (verified in tests/test_training_gated.py): at the same 60-word gap, with Adam,
+    # the GRU learns where the plain RNN with the very same settings stays at chance.
+    "gru_cure": TrainingConfig(gap=60, optimizer="adam", learning_rate=0.01, cell="gru", gate_bias=1.0),
 })
 
 
-def init_params(config: TrainingConfig) -> RNNParams:
+def init_params(config: TrainingConfig) -> RNNParams | GatedParams:
     """Initial parameters: W Gaussian with entries N(0, g²/n) (:func:`rnnviz.init_recurrent`),
-    U entries N(0, 1/m), V entries N(0, 1/n), biases zero. Deterministic for ``config.seed``."""
+    U entries N(0, 1/m), V entries N(0, 1/n), biases zero. Deterministic for ``config.seed``.
+
+    For a gated cell: :func:`rnnviz.init_gru` (or :func:`rnnviz.init_lstm`) with the same scale and
+    seed (so its candidate matrix is this W) and ``config.gate_bias``; the read-out V is the plain
+    RNN's, so the two models start from the same W and the same read-out.
+    """
     n = config.hidden
     m = agreement.input_size(encoding=config.encoding)
-    W = init_recurrent(n, "gaussian", scale=config.init_scale, seed=config.seed)
     rng = np.random.default_rng([config.seed, 3])
     U = rng.standard_normal((n, m)) / math.sqrt(m)
     V = rng.standard_normal((2, n)) / math.sqrt(n)
+    if config.cell == "gru":
+        cell = init_gru(n, m, scale=config.init_scale, update_bias=config.gate_bias, seed=config.seed)
+        return GatedParams(cell=cell, V=V, c=np.zeros(2))
+    if config.cell == "lstm":
+        cell = init_lstm(n, m, scale=config.init_scale, forget_bias=config.gate_bias, seed=config.seed)
+        return GatedParams(cell=cell, V=V, c=np.zeros(2))
+    W = init_recurrent(n, "gaussian", scale=config.init_scale, seed=config.seed)
     return RNNParams(W=W, U=U, b=np.zeros(n), V=V, c=np.zeros(2))
 
 
@@ -215,23 +270,40 @@ def softmax_readout(V, c, h_last, labels) -> Readout:
 
 @dataclass(frozen=True)
 class LossGradients:
-    """Loss, accuracy, all parameter gradients (``grads``, an :class:`RNNParams` of gradients) and
-    ``dh``: the total dL/dh_t for t = 0..T, shape (T+1, B, n), from :func:`rnnviz.bptt`."""
+    """Loss, accuracy, all parameter gradients (``grads``, parameters of the same kind as the model's,
+    holding gradients) and ``dh``: the total dL/dh_t for t = 0..T, shape (T+1, B, n), from
+    :func:`rnnviz.bptt` (or :func:`rnnviz.gru_bptt` / :func:`rnnviz.lstm_bptt`)."""
 
     loss: float
     accuracy: float
-    grads: RNNParams
+    grads: RNNParams | GatedParams
     dh: np.ndarray
 
 
-def loss_and_gradients(params: RNNParams, xs, labels, *, nonlinearity: str = "tanh") -> LossGradients:
+def _gated_loss_and_gradients(params: GatedParams, xs, labels) -> LossGradients:
+    cell = params.cell
+    gru = isinstance(cell, GRUParams)
+    traj = (gru_forward if gru else lstm_forward)(cell, xs)
+    ro = softmax_readout(params.V, params.c, traj.h[-1], labels)
+    dL_dh = np.zeros_like(traj.h)
+    dL_dh[-1] = ro.h
+    g = (gru_bptt if gru else lstm_bptt)(cell, xs, traj, dL_dh)
+    grads = GatedParams(cell=type(cell)(*g.arrays()), V=ro.V, c=ro.c)
+    return LossGradients(loss=ro.loss, accuracy=ro.accuracy, grads=grads, dh=g.h)
+
+
+def loss_and_gradients(params: RNNParams | GatedParams, xs, labels, *, nonlinearity: str = "tanh"
+                       ) -> LossGradients:
     """Forward pass, read-out at the last step, and BPTT: the whole loss's gradient.
 
-    ``xs`` (T, B, m) as :func:`rnnviz.agreement.encode` makes it, ``labels`` (B,).
+    ``xs`` (T, B, m) as :func:`rnnviz.agreement.encode` makes it, ``labels`` (B,). ``params`` from
+    :func:`init_params` (a gated model ignores ``nonlinearity``).
     """
     xs = np.asarray(xs, dtype=np.float64)
     if xs.ndim != 3:
         raise ValueError(f"xs must have shape (T, B, m); got {xs.shape}.")
+    if isinstance(params, GatedParams):
+        return _gated_loss_and_gradients(params, xs, labels)
     traj = forward(params.W, xs, U=params.U, b=params.b, nonlinearity=nonlinearity)
     ro = softmax_readout(params.V, params.c, traj.h[-1], labels)
     dL_dh = np.zeros_like(traj.h)
@@ -342,7 +414,7 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
                     new_flat, opt_state = _adam(flat, clipped, opt_state, cfg.learning_rate, it)
                 else:
                     new_flat, opt_state = _sgd(flat, clipped, opt_state, cfg.learning_rate, cfg.momentum)
-                candidate = RNNParams.from_sequence(new_flat)
+                candidate = params.from_flat(new_flat)
                 if candidate.all_finite():
                     new_params, flat = candidate, new_flat
                 else:
@@ -354,12 +426,16 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
         params = new_params
 
 
-def held_out_accuracy(params: RNNParams, config: TrainingConfig) -> float:
+def held_out_accuracy(params: RNNParams | GatedParams, config: TrainingConfig) -> float:
     """Accuracy on ``config.eval_batch`` held-out sequences (a data stream separate from training)."""
     batch = _eval_batch(config)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        traj = forward(params.W, batch.xs, U=params.U, b=params.b, nonlinearity=config.nonlinearity)
-        return softmax_readout(params.V, params.c, traj.h[-1], batch.labels).accuracy
+        if isinstance(params, GatedParams):
+            fwd = gru_forward if isinstance(params.cell, GRUParams) else lstm_forward
+            h_last = fwd(params.cell, batch.xs).h[-1]
+        else:
+            h_last = forward(params.W, batch.xs, U=params.U, b=params.b, nonlinearity=config.nonlinearity).h[-1]
+        return softmax_readout(params.V, params.c, h_last, batch.labels).accuracy
 
 
 @dataclass(frozen=True)
@@ -502,3 +578,23 @@ def summarize_sweep(config: TrainingConfig, results: Sequence[tuple[int, int, Tr
 def gap_sweep(config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, seeds: int = 1) -> GapSweep:
     """Final held-out accuracy against the gap L: the vanishing gradient, as a learning curve."""
     return summarize_sweep(config, list(iterate_gap_sweep(config, gaps, seeds=seeds)))
+
+
+# --------------------------------------------------------------------------- plain against gated
+
+def compare_cells(config: TrainingConfig, cells: Sequence[str] = ("rnn", "gru")) -> dict[str, TrainingRun]:
+    """Train the same task with each cell, every other setting (seed, data, W, read-out) from
+    ``config``: ``{cell: run}``. The default compares the plain RNN with the GRU."""
+    cells = tuple(check_choice(c, "cell", CELLS) for c in cells)
+    if not cells:
+        raise ValueError("Name at least one cell to compare.")
+    return {c: train(config.replace(cell=c)) for c in cells}
+
+
+def compare_gap_sweeps(config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, cells: Sequence[str] = ("rnn", "gru"),
+                       seeds: int = 1) -> dict[str, GapSweep]:
+    """:func:`gap_sweep` for each cell with the same settings and seeds: ``{cell: sweep}``."""
+    cells = tuple(check_choice(c, "cell", CELLS) for c in cells)
+    if not cells:
+        raise ValueError("Name at least one cell to compare.")
+    return {c: gap_sweep(config.replace(cell=c), gaps, seeds=seeds) for c in cells}
