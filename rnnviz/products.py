@@ -328,7 +328,8 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarra
                 order = np.argsort(-rho, kind="stable")
                 Dg = np.diag(rho / top)
                 B = Dg if hh is None else ormqr(b"R", b"N", hh, tau, np.asfortranarray(Dg), lwork)[0]
-                h1, t1, _, _ = geqrf(np.asfortranarray(B[order]), lwork=lwork, overwrite_a=1)
+                B = B[order]
+                h1, t1, _, _ = geqrf(np.asfortranarray(B), lwork=lwork, overwrite_a=1)
                 Jhat = get_J(k) / np.where(rho > 0, rho, 1.0)[:, None]
                 C = ormqr(b"R", b"N", h1, t1, np.asfortranarray(Jhat.T[:, order]), lwork)[0]
                 mc = np.abs(C).max()
@@ -376,11 +377,12 @@ def _exact_update(r, L, Rr, nrm):
     fast path cannot scale) and for exact zero rows, which stay exactly zero.
     """
     with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
-        E = np.log(np.abs(r)) + (L - np.log(nrm))[None, :]
+        E = np.log(np.abs(r)) + L[None, :]
         c = E.max(axis=1)
         c[~np.isfinite(c)] = 0.0
         G = np.copysign(np.exp(E - c[:, None]), r)
-        Rn = np.asfortranarray(G @ Rr)
+        # unit rows, so that every term has norm <= 1 and the new rows have norms of order one
+        Rn = np.asfortranarray(G @ (Rr / nrm[:, None]))
         row = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
     return Rn, row, c
 
