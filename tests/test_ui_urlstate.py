@@ -32,3 +32,22 @@ def test_matches_formatted_option():
 def test_preset_query_params():
     p = Preset("Explode", "grows", {"w": 1.5, "nl": "relu", "lecture": True})
     assert p.query_params() == {"w": "1.5", "nl": "relu", "lecture": "true"}
+
+
+def test_dark_page_card_keeps_the_charts_own_config():
+    from rnnviz.ui.export import CARD, LIGHT_CONFIG, on_card
+
+    spec = {"mark": "line", "config": {"axis": {"labelColor": "red"}, "legend": {"orient": "top"}}}
+    card = on_card(spec)
+    assert card["background"] == CARD and card["padding"]["bottom"] == 8  # Streamlit needs the object form
+    assert card["config"]["axis"]["labelColor"] == "red"                   # the chart's own choice wins
+    assert card["config"]["axis"]["gridColor"] == LIGHT_CONFIG["axis"]["gridColor"]
+    assert card["config"]["legend"] == {**LIGHT_CONFIG["legend"], "orient": "top"}
+    assert spec == {"mark": "line", "config": {"axis": {"labelColor": "red"}, "legend": {"orient": "top"}}}
+
+
+def test_download_keys_are_readable_slugs():
+    from rnnviz.ui.export import slug
+
+    assert slug("Gradient ∂h_T/∂h_k against distance") == "gradient-h-t-h-k-against-distance"
+    assert slug("Units x time heat map") == "units-x-time-heat-map" and slug("∂∂") == "chart"

@@ -23,6 +23,44 @@ FORMATS = (("PNG", "png", "image/png", ":material/image:"),
            ("CSV", "csv", "text/csv", ":material/table:"))
 
 
+#: Background of a chart on a dark page.
+CARD = "#FFFFFF"
+
+
+_INK, _FAINT, _RULE = "#31333F", "#E6E9EF", "#808495"
+#: Vega-Lite config of a light page, for charts drawn as light cards on a dark page.
+LIGHT_CONFIG = {
+    "axis": {"labelColor": _INK, "titleColor": _INK, "gridColor": _FAINT, "domainColor": _RULE,
+             "tickColor": _RULE},
+    "legend": {"labelColor": _INK, "titleColor": _INK},
+    "header": {"labelColor": _INK, "titleColor": _INK},
+    "title": {"color": _INK, "subtitleColor": _INK},
+    "text": {"color": _INK},
+    "view": {"stroke": _FAINT},
+}
+
+
+def on_card(spec: dict) -> dict:
+    """The spec drawn on a white card with a light page's axis and legend colours (the chart's own
+    config wins where it sets something); the spec itself is not modified."""
+    own = spec.get("config") or {}
+    config = {**LIGHT_CONFIG, **own}
+    for section, values in LIGHT_CONFIG.items():
+        if isinstance(own.get(section), dict):
+            config[section] = {**values, **own[section]}
+    return {**spec, "config": config, "background": CARD,
+            "padding": {"left": 8, "right": 8, "top": 8, "bottom": 8}}
+
+
+def _dark() -> bool:
+    """Whether the viewer's page is dark (Streamlit infers it from the app's background colour;
+    on a session's very first run it may not know yet and says light)."""
+    try:
+        return st.context.theme.type == "dark"
+    except Exception:  # outside a session (bare mode) or an older Streamlit: assume light
+        return False
+
+
 def slug(name: str) -> str:
     """A file-name-safe, readable version of a chart's name."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "chart"
@@ -65,7 +103,12 @@ def show(spec_or_chart, *, name: str, width: str | int = "stretch", data: pd.Dat
     """
     target = st if container is None else container
     spec = as_spec(spec_or_chart)
-    target.vega_lite_chart(spec, width=width)
+    if _dark():
+        # The charts are drawn for a light page (black reference rules, white legend boxes): on a dark
+        # page they are shown as light cards, exactly as designed, instead of half-invisible.
+        target.vega_lite_chart(on_card(spec), width=width)
+    else:
+        target.vega_lite_chart(spec, width=width)
     stem = unique_slug(name)
     files = producers(spec, data)
     formats = [f for f in FORMATS if csv or f[1] != "csv"]
