@@ -265,6 +265,8 @@ with right:
 # ------------------------------------------------------------------------------------- product
 def product_sections() -> None:
     """The product spectrum, the Lyapunov exponents and the bound chain (all need the product)."""
+    zero_steps = (r.chain.log_norm_product == -math.inf).nonzero()[0]
+    dead = int(zero_steps[0]) if zero_steps.size else None     # first distance with a zero J_t
     st.subheader("The gradient path ∂h_T/∂h_k: every singular value, every distance")
     left, right = st.columns([3, 2])
     with left:
@@ -276,6 +278,9 @@ def product_sections() -> None:
             "vanishing or exploding, at its own rate μᵢ (the slope). The fan spreads: the gradient keeps "
             "only a few directions alive."
             + (" Exact zero singular values (−∞ in log) are not drawn." if (r.product_log_sv[1:] == -math.inf).any() else "")
+            + (f" **From distance {dead:,} on the product is exactly zero:** J_t at step {r.T - dead + 1:,} is the "
+               "zero matrix (every unit had f′ = 0 — dead ReLUs), so no gradient gets past it."
+               if dead is not None else "")
             + (f" Lines shown: {len(ch.line_indices(r.W.shape[0]))} of {r.W.shape[0]} singular values, evenly spread."
                if r.W.shape[0] > 12 else ""))
     with right:
@@ -289,7 +294,8 @@ def product_sections() -> None:
             st.caption(f"Notice: the bars (measured over {r.window:,} steps) sit on the black ticks "
                        f"({r.theory_label}); the largest gap is {err:.2g} per step.")
         else:
-            st.caption(f"Notice: these are the slopes of the lines on the left, measured over {r.window:,} steps. "
+            st.caption(("All growth rates are −∞: the product over the window is exactly zero. " if dead is not None else "")
+                       + f"Notice: these are the slopes of the lines on the left, measured over {r.window:,} steps. "
                        "Exact values are known for a linear unit (a repeated W: log|λᵢ(W)|; a fresh Gaussian "
                        "matrix per step: Newman's formula) — switch to linear to compare.")
 
