@@ -149,3 +149,31 @@ def test_compare_gap_sweeps_per_cell():
         assert sw.test_accuracy.shape == (2, 1)
     # Same gaps and seeds, so they are comparable row by row.
     np.testing.assert_array_equal(sweeps["rnn"].gaps, sweeps["gru"].gaps)
+
+
+# --------------------------------------------------------------------------- charts of the comparison
+
+def test_comparison_charts():
+    from rnnviz.charts import training as charts
+
+    cfg = rnnviz.TrainingConfig(gap=6, hidden=6, batch=8, iterations=12, optimizer="adam",
+                                learning_rate=0.01, eval_batch=50)
+    runs = rnnviz.compare_cells(cfg)
+    lo, hi = charts.shared_log_range(runs.values(), relative=True)
+    for r in runs.values():
+        a, b = charts.dh_log_range(r, relative=True)
+        assert lo <= a + 1e-12 and b <= hi + 1e-12
+    spec = charts.dh_heatmap_spec(runs["gru"], relative=True, color_range=(lo, hi), title="GRU: reach")
+    assert spec["title"] == "GRU: reach"
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["domain"] == [lo, hi]
+    assert charts.reach_value(runs["rnn"], -1) == pytest.approx(
+        runs["rnn"].dh_norm[-1, 0] / runs["rnn"].dh_norm[-1, -1])
+
+    sweeps = rnnviz.compare_gap_sweeps(cfg, (2, 3))
+    frame = charts.sweep_compare_frame(sweeps)
+    assert sorted(frame["cell"].unique()) == ["GRU", "plain RNN"]
+    assert len(frame) == 4
+    spec = charts.sweep_compare_spec(sweeps)
+    assert "plain RNN vs GRU" in spec["title"]
+    text = charts.sweep_compare_summary(sweeps)
+    assert text.startswith("The plain RNN") and "GRU" in text

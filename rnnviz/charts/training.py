@@ -34,6 +34,9 @@ GRAD_DECADES = 12
 #: Heat-map cells where the gradient is exactly 0 (a certain network): light grey, off the colour scale.
 ZERO_COLOR = "#DDDDDD"
 CHANCE = 0.5
+#: How the charts name each cell, and its colour when several are drawn together.
+CELL_LABELS = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM"}
+CELL_COLORS = {"rnn": OKABE_ITO[5], "gru": OKABE_ITO[4], "lstm": OKABE_ITO[6]}
 #: Streamlit squeezes a chart whose padding (axis titles, legends) it must fit into a given size;
 #: sizes here are the plotting area's: "pad" grows the chart around it, "fit-x" stretches it to the
 #: container's width only.
@@ -237,20 +240,38 @@ def dh_frame(run: TrainingRun, *, relative: bool = False, max_rows: int = HEATMA
     return frame
 
 
-def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, height: int = 300,
-               src: _Sources | None = None) -> alt.LayerChart:
-    """||∂ℓ/∂h_k|| over position k (x) and iteration (y), log colour: dark = small (vanished)."""
-    src = src or _Sources()
+def dh_log_range(run: TrainingRun, *, relative: bool = False) -> tuple[float, float]:
+    """The heat map's colour range (log10): from its largest finite value down at most
+    :data:`HEATMAP_DECADES` decades (at least one decade wide)."""
     frame = dh_frame(run, relative=relative)
     finite = frame[frame["finite"]]
+    if not len(finite):
+        return -1.0, 0.0
+    hi = float(finite["log10"].max())
+    lo = max(float(finite["log10"].min()), hi - HEATMAP_DECADES)
+    return (hi - 1, hi) if hi - lo < 1 else (lo, hi)
+
+
+def shared_log_range(runs, *, relative: bool = False) -> tuple[float, float]:
+    """One colour range for several heat maps drawn side by side (so equal colours mean equal values)."""
+    ranges = [dh_log_range(r, relative=relative) for r in runs]
+    hi = max(r[1] for r in ranges)
+    lo = max(min(r[0] for r in ranges), hi - HEATMAP_DECADES)
+    return lo, hi
+
+
+def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, height: int = 300,
+               src: _Sources | None = None, title: str | None = None,
+               color_range: tuple[float, float] | None = None) -> alt.LayerChart:
+    """||∂ℓ/∂h_k|| over position k (x) and iteration (y), log colour: dark = small (vanished).
+
+    ``color_range`` (log10 low, high) fixes the colour scale (see :func:`shared_log_range`); ``title``
+    replaces the default title."""
+    src = src or _Sources()
+    chart_title = title or "How much of the gradient reaches each position"
+    frame = dh_frame(run, relative=relative)
     T = run.config.T
-    if len(finite):
-        hi = float(finite["log10"].max())
-        lo = max(float(finite["log10"].min()), hi - HEATMAP_DECADES)
-        if hi - lo < 1:
-            lo = hi - 1
-    else:
-        lo, hi = -1.0, 0.0
+    lo, hi = color_range if color_range is not None else dh_log_range(run, relative=relative)
     good = frame[frame["finite"] & ~frame["zero"]].drop(columns=["finite", "zero"])
     zeros = frame[frame["zero"]].drop(columns=["finite", "zero", "shown", "log10"])
     title = (["log₁₀ ‖∂ℓ/∂h_k‖", "÷ ‖∂ℓ/∂h_T‖"] if relative else "log₁₀ ‖∂ℓ/∂h_k‖")
@@ -283,7 +304,14 @@ def dh_heatmap(run: TrainingRun, *, relative: bool = False, width: int = 700, he
         layers.append(alt.Chart(src("divergence_row", frame_div)).mark_rule(color=DIVERGED_COLOR, strokeWidth=2).encode(
             y="iteration:Q", tooltip=alt.Tooltip("label:N", title="stopped")))
     return alt.layer(*layers).properties(width=width, height=height, autosize=FIT_X,
-                                         title="How much of the gradient reaches each position")
+                                         title=chart_title)
+
+
+def reach_value(run: TrainingRun, row: int) -> float:
+    """``||∂ℓ/∂h_1|| / ||∂ℓ/∂h_T||`` at one recorded iteration (NaN where it is not finite)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = float(run.dh_norm[row, 0] / run.dh_norm[row, -1])
+    return r if math.isfinite(r) else math.nan
 
 
 def reach_ratio(run: TrainingRun, row: int) -> str:
@@ -381,6 +409,77 @@ def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260, src: _S
                                          title="Accuracy against the gap")
 
 
+def sweep_compare_frame(sweeps) -> pd.DataFrame:
+    """One row per cell, gap and seed (``sweeps``: {cell: GapSweep}), with the cell's label."""
+    frames = []
+    for cell, sw in sweeps.items():
+        f = sweep_frame(sw)
+        f.insert(0, "cell", CELL_LABELS.get(cell, cell))
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sweep_compare_mean_frame(sweeps) -> pd.DataFrame:
+    """One row per cell and gap: the mean held-out accuracy over the seeds."""
+    frames = []
+    for cell, sw in sweeps.items():
+        f = sweep_mean_frame(sw)
+        f.insert(0, "cell", CELL_LABELS.get(cell, cell))
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def sweep_compare_summary(sweeps) -> str:
+    """One sentence per cell: up to which gap it learned."""
+    parts = []
+    for cell, sw in sweeps.items():
+        learned = sw.gaps[sw.mean_accuracy >= 0.9]
+        name = CELL_LABELS.get(cell, cell)
+        if learned.size == len(sw.gaps):
+            parts.append(f"the {name} learned at every gap up to L = {int(sw.gaps.max())}")
+        elif learned.size:
+            parts.append(f"the {name} learned at L = {', '.join(map(str, learned))} only")
+        else:
+            parts.append(f"the {name} reached 90 % at no gap")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def sweep_compare_chart(sweeps, *, width: int = 700, height: int = 260, src: _Sources | None = None
+                        ) -> alt.LayerChart:
+    """Held-out accuracy against the gap for several cells (``{cell: GapSweep}``) on one axis: a
+    coloured line of means per cell, each seed a dot, chance dashed."""
+    src = src or _Sources()
+    frame = sweep_compare_frame(sweeps)
+    means = sweep_compare_mean_frame(sweeps)
+    gmax = max(int(sw.gaps.max()) for sw in sweeps.values())
+    x = alt.X("gap:Q", title="gap L (filler words between subject and verb)",
+              scale=alt.Scale(domain=[0, max(gmax, 1) * 1.03], nice=False))
+    yscale = alt.Scale(domain=[0, 1.02], nice=False)
+    labels = [CELL_LABELS.get(c, c) for c in sweeps]
+    colour = alt.Color("cell:N", title="cell", scale=alt.Scale(
+        domain=labels, range=[CELL_COLORS.get(c, NEUTRAL_COLOR) for c in sweeps]), legend=alt.Legend(orient="top"))
+    tips = [alt.Tooltip("cell:N"), alt.Tooltip("gap:Q", title="gap L"), alt.Tooltip("seed:Q"),
+            alt.Tooltip("accuracy:Q", format=".1%", title="held-out accuracy"),
+            alt.Tooltip("final_loss:Q", format=".3g", title="last training loss"), alt.Tooltip("outcome:N")]
+    chance = alt.Chart(src("chance", pd.DataFrame({"y": [CHANCE], "label": ["chance: 50 %"]}))).mark_rule(
+        color=NEUTRAL_COLOR, strokeDash=[4, 4]).encode(y="y:Q", tooltip=alt.Tooltip("label:N", title="reference"))
+    dots = alt.Chart(src("seeds", frame)).mark_point(size=45, opacity=0.7, filled=True).encode(
+        x=x, y=alt.Y("shown:Q", scale=yscale), color=colour,
+        shape=alt.Shape("outcome:N", title="run", scale=alt.Scale(domain=["trained", "diverged (inf/NaN)"],
+                                                                  range=["circle", "cross"])),
+        tooltip=tips)
+    lines = alt.Chart(src("means", means)).mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=50, filled=True)
+                                                     ).encode(
+        x=x, y=alt.Y("mean:Q", title="held-out accuracy after training", scale=yscale, axis=alt.Axis(format="%")),
+        color=colour,
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("gap:Q", title="gap L"),
+                 alt.Tooltip("mean:Q", format=".1%", title="mean accuracy"),
+                 alt.Tooltip("learned:Q", title="seeds reaching 90 %"), alt.Tooltip("seeds:Q")])
+    return alt.layer(chance, dots, lines).properties(width=width, height=height, autosize=FIT_X,
+                                                     title="Accuracy against the gap: " + " vs ".join(labels))
+
+
 # --------------------------------------------------------------------------- specs for the app
 
 def loss_accuracy_spec(run: TrainingRun, **kwargs) -> dict:
@@ -404,6 +503,11 @@ def sweep_spec(sweep: GapSweep, **kwargs) -> dict:
 
 
 # --------------------------------------------------------------------------- live progress
+
+def sweep_compare_spec(sweeps, **kwargs) -> dict:
+    """:func:`sweep_compare_chart` as a spec with named pandas datasets."""
+    return _spec(sweep_compare_chart, sweeps, **kwargs)
+
 
 def training_live_spec(loss, accuracy, *, iterations: int, width: int = 700, height: int = 160) -> dict:
     """A light Vega-Lite spec of loss and accuracy so far, for redrawing during training (no Altair
