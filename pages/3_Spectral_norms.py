@@ -129,6 +129,10 @@ def analyse(key: tuple, digest: str, _W):
 
 @cached(max_entries=64)
 def at_step(key: tuple, t: int, digest: str, _W):
+    r = analyse(key, digest, _W)
+    last = r.T if r.overflow_step is None else r.overflow_step - 1       # the window's last step
+    if t == last and r.J_last is not None and not r.iid:
+        return r.W_spectrum, sp.matrix_spectrum(r.J_last)      # the default t = T: no second forward pass
     W_t, J_t = sp.step_at(sp.Setting(*key), t, _W)
     return sp.matrix_spectrum(W_t), sp.matrix_spectrum(J_t)
 

@@ -355,7 +355,7 @@ STEP_OVERHEAD = 1.0e-4
 PRODUCT_CUBE = 1.0e-9
 SPECTRA_CUBE = 4.0e-10
 RADIUS_CUBE = 3.0e-9
-PRODUCT_SECONDS = 1.4
+PRODUCT_SECONDS = 1.2
 SPECTRA_SECONDS = 0.3
 MAX_SPECTRA_POINTS = 1500
 #: Floors, whatever the cost (an uploaded 512 × 512 matrix): fewer points would say nothing.
@@ -414,7 +414,8 @@ class SpectralAnalysis:
     ``product_distance`` (window+1,) and ``product_log_sv`` (window+1, n) are the rows of
     ``product_log_singular_values`` in distance order ``d = T - k`` (row d holds the logs of the
     singular values of ``dh_T/dh_{T-d}``); ``lyapunov`` (n,) are measured growth rates per step, ``theory`` their exact
-    values where known (else None) with ``theory_label`` naming the law. If the product's linear
+    values where known (else None) with ``theory_label`` naming the law. ``J_last`` is the Jacobian of
+    the last step of the window (the step slider's default). If the product's linear
     algebra failed, ``product_error`` says so and ``product_*``, ``lyapunov`` and ``chain`` are None.
     """
 
@@ -436,6 +437,7 @@ class SpectralAnalysis:
     theory_label: str
     chain: BoundChain | None
     product_error: str | None = None
+    J_last: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -595,10 +597,10 @@ def spectral_analysis(setting: Setting, W_given=None, *, seconds: float = 1.0) -
             W=W, nonlinearity=nl, held_at_fixed_point=held, iid=setting.iid, W_spectrum=W_spec, verdict=verdict,
             plan=plan, T=T, window=window, overflow_step=overflow, spectra=spectra, product_distance=None,
             product_log_sv=None, lyapunov=None, theory=theory, theory_label=label, chain=None,
-            product_error=product_error)
+            product_error=product_error, J_last=last_J)
     chain = bound_chain(P, norms, gamma=verdict.gamma, sigma_max=verdict.sigma_max)
     return SpectralAnalysis(
         W=W, nonlinearity=nl, held_at_fixed_point=held, iid=setting.iid, W_spectrum=W_spec, verdict=verdict,
         plan=plan, T=T, window=window, overflow_step=overflow, spectra=spectra,
         product_distance=np.arange(window + 1), product_log_sv=P[::-1], lyapunov=lyap, theory=theory,
-        theory_label=label, chain=chain)
+        theory_label=label, chain=chain, J_last=last_J)

@@ -328,3 +328,15 @@ def test_axes_never_zoom_into_rounding_noise():
     lo, hi = padded_domain(np.array([-0.5, -0.4]), min_span=0.2, include_zero=True)
     assert lo < -0.5 and hi > 0
     assert padded_domain(np.array([np.nan]), min_span=1.0) == pytest.approx([-0.54, 0.54])
+
+
+def test_analysis_last_jacobian_is_step_T():
+    from rnnviz.spectral import Setting, spectral_analysis, step_at
+
+    s = Setting(n=6, T=40, nonlinearity="tanh", scale=1.3)
+    r = spectral_analysis(s)
+    W, J = step_at(s, 40)
+    np.testing.assert_allclose(r.J_last, J, rtol=1e-12)
+    np.testing.assert_allclose(r.W, W)
+    assert r.chain.holds and r.product_error is None
+    np.testing.assert_allclose(r.lyapunov, r.product_log_sv[-1] / 40)
