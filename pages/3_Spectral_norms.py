@@ -290,7 +290,7 @@ def product_sections() -> None:
     with right:
         export.show(chart_specs["lyapunov"], name="Lyapunov exponents")
         if r.theory is not None:
-            st.latex(r"\text{Newman: }\mu_k = \log\sigma + \tfrac12\Big(\log\tfrac{2}{n} + \psi\big(\tfrac{n-k+1}{2}\big)\Big)"
+            st.latex(r"\mu_k = \log\sigma + \tfrac12\big(\log\tfrac{2}{n} + \psi(\tfrac{n-k+1}{2})\big)"
                      if r.theory_label.startswith("Newman") else
                      r"\sigma_i(M^{L})^{1/L} \to |\lambda_i(M)|")
             err = max((abs(a - b) for a, b in zip(r.lyapunov, r.theory) if math.isfinite(a) and math.isfinite(b)),
