@@ -433,6 +433,38 @@ def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
     return _combine(svd_log, est_log, zeros)
 
 
+def _is_monomial(J: np.ndarray) -> bool:
+    """Whether every matrix in ``J`` (…, n, n) has at most one non-zero per row and per column."""
+    nz = J != 0
+    return bool((nz.sum(axis=-1) <= 1).all() and (nz.sum(axis=-2) <= 1).all())
+
+
+def _monomial_rows(T: int, n: int, get_J, *, all_rows: bool = True) -> np.ndarray:
+    """Exact rows for products of monomial matrices (permutation times diagonal, e.g. identity W).
+
+    Such a product stays monomial, so its singular values are the magnitudes of its entries:
+    tracked here as logs along the permutation, exactly (no rounding can create the fill-in
+    that the QR sweep would amplify). Row i of ``P_k`` holds its entry in column ``cols[i]``.
+    """
+    out = np.zeros((T + 1, n) if all_rows else (1, n))
+    logs = np.zeros(n)
+    cols = np.arange(n)
+    idx = np.arange(n)
+    for k in range(T, 0, -1):
+        Jk = get_J(k)
+        picked = Jk[cols]                       # the rows of J_k that P_k's rows pick up
+        nxt = np.argmax(picked != 0, axis=1)    # where each picked row has its entry
+        val = np.abs(picked[idx, nxt])
+        with np.errstate(divide="ignore"):
+            logs = logs + np.log(val)           # an all-zero row gives -inf, exactly zero
+        cols = nxt
+        if all_rows:
+            out[k - 1] = np.sort(logs)[::-1]
+    if not all_rows:
+        out[0] = np.sort(logs)[::-1]
+    return out
+
+
 def product_log_singular_values(jacobians) -> np.ndarray:
     """Natural logs of the singular values of every gradient path ``dh_T/dh_k``, k = 0..T.
 
@@ -445,6 +477,8 @@ def product_log_singular_values(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
+    if _is_monomial(J):
+        return _monomial_rows(T, n, lambda t: J[t - 1])
     return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _row_max(J))
 
 
@@ -456,6 +490,8 @@ def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarr
     when needed. ``a`` is ``Trajectory.a`` of an unbatched run, shape (T, n).
     """
     W, d = _factored(W, a, nonlinearity)
+    if _is_monomial(W):  # identity, diagonal or permutation W: every J_t is monomial too
+        return _monomial_rows(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W)
     return _sweep(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W, _structural_zeros_factored(W, d),
                   np.abs(d) * np.abs(W).max(axis=1)[None, :])
 
@@ -492,6 +528,8 @@ def lyapunov_exponents(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
+    if _is_monomial(J):
+        return _monomial_rows(T, n, lambda t: J[t - 1], all_rows=False)[0] / T
     return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _row_max(J), all_rows=False)[0] / T
 
 
