@@ -61,11 +61,13 @@ def widget_values(cfg) -> dict:
     def label(names: dict, value: str) -> str:
         return next(k for k, v in names.items() if v == value)
 
-    return {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "g": cfg.init_scale,
-            "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
-            "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
-            "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed,
-            "cell": label(CELL_NAMES, cfg.cell), "bz": cfg.gate_bias}
+    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "g": cfg.init_scale,
+              "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
+              "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
+              "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed, "cell": label(CELL_NAMES, cfg.cell)}
+    if cfg.cell != "rnn":  # the gate-bias control exists only with a gated cell (or in comparison mode)
+        values["bz"] = cfg.gate_bias
+    return values
 
 
 SCENARIO_TEXT = {
