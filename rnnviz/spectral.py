@@ -604,3 +604,73 @@ def spectral_analysis(setting: Setting, W_given=None, *, seconds: float = 1.0) -
         plan=plan, T=T, window=window, overflow_step=overflow, spectra=spectra,
         product_distance=np.arange(window + 1), product_log_sv=P[::-1], lyapunov=lyap, theory=theory,
         theory_label=label, chain=chain, J_last=last_J)
+
+
+# --------------------------------------------------------------------------------------------
+# The gated cure: a GRU on the same W and drive
+# --------------------------------------------------------------------------------------------
+
+#: Update-gate biases the GRU comparison accepts (z = σ(b_z + …): b_z = 3 gives z ≈ 0.95).
+GRU_BIAS_RANGE = (-10.0, 10.0)
+
+
+@dataclass(frozen=True)
+class GRUProduct:
+    """The spectrum of dh_T/dh_k along a GRU trajectory driven like the page's plain RNN.
+
+    ``distance`` (window+1,) and ``log_sv`` (window+1, n) as in :class:`SpectralAnalysis`
+    (row d: natural logs of the singular values of dh_T/dh_{T-d}); ``window`` the last steps
+    covered; ``mean_update_gate`` the mean of z_t over the window (how close each step is to
+    "keep the state"); ``update_bias`` the gate bias b_z. ``error`` says why the product failed
+    (``distance`` and ``log_sv`` are then None).
+    """
+
+    update_bias: float
+    T: int
+    window: int
+    mean_update_gate: float
+    distance: np.ndarray | None
+    log_sv: np.ndarray | None
+    error: str | None = None
+
+
+def gru_product(setting: Setting, *, update_bias: float = 3.0, window: int | None = None,
+                seconds: float = 1.0) -> GRUProduct:
+    """A GRU with the page's recurrent matrix as its candidate weights ``W_hn``, the same drive
+    ``x_t`` fed straight into the candidate (``W_in = I``, ``b_in`` = the page's bias, as the plain RNN's
+    ``U = I``), gates from :func:`rnnviz.init_gru` (same kind and scale, seeds derived from the seed)
+    and update-gate bias ``update_bias``; the singular values of its gradient paths over the last
+    ``window`` steps (default: the work plan's, capped so the stack of Jacobians fits in memory).
+
+    With z ≡ 0 and r ≡ 1 this GRU is the page's tanh RNN; with z near 1 every step Jacobian is
+    close to the identity and the singular values stay near 1 (log near 0) over long distances.
+    """
+    from dataclasses import replace
+
+    from .gated import gru_forward, gru_step_jacobians, init_gru
+    from .products import product_log_singular_values
+
+    if setting.iid or setting.source not in MATRIX_KINDS:
+        raise ValueError("The GRU comparison needs one random recurrent matrix for every step (a Gaussian, "
+                         "orthogonal or identity W, without 'a fresh matrix per step').")
+    n = check_int(setting.n, "n (the number of hidden units)", low=1)
+    T = check_int(setting.T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    lo, hi = GRU_BIAS_RANGE
+    update_bias = check_float(update_bias, "update-gate bias b_z", low=lo, high=hi)
+    L = work_plan(n, T, seconds=seconds, stack=True).product_steps
+    if window is not None:
+        L = min(L, check_int(window, "window", low=1, high=T))
+    p = init_gru(n, n, scheme=setting.source, scale=setting.scale, update_bias=update_bias, seed=setting.seed)
+    p = replace(p, W_in=np.eye(n), b_in=np.full(n, float(setting.bias)))
+    xs = (drive_inputs(T, n, scale=setting.input_scale, seed=setting.seed) if setting.input_scale > 0
+          else np.zeros((T, n)))
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        tr = gru_forward(p, xs)
+        win = tr.window(T - L, T)
+        z_mean = float(np.mean(win.z))
+        P, error = _guarded(product_log_singular_values, gru_step_jacobians(p, win))
+    if P is None:
+        return GRUProduct(update_bias=update_bias, T=T, window=L, mean_update_gate=z_mean, distance=None,
+                          log_sv=None, error=error)
+    return GRUProduct(update_bias=update_bias, T=T, window=L, mean_update_gate=z_mean,
+                      distance=np.arange(L + 1), log_sv=np.asarray(P, dtype=float)[::-1])

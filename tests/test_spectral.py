@@ -340,3 +340,72 @@ def test_analysis_last_jacobian_is_step_T():
     np.testing.assert_allclose(r.W, W)
     assert r.chain.holds and r.product_error is None
     np.testing.assert_allclose(r.lyapunov, r.product_log_sv[-1] / 40)
+
+
+# --------------------------------------------------------------------------------------------
+# The gated cure: a GRU on the same W and drive (issue 9)
+# --------------------------------------------------------------------------------------------
+
+SP = rnnviz.spectral
+
+
+def test_gru_product_matches_an_explicit_product():
+    from dataclasses import replace
+
+    setting = SP.Setting(n=4, T=12, scale=1.2, seed=3, input_scale=0.5, bias=0.1)
+    got = SP.gru_product(setting, update_bias=0.5)
+    assert got.window == 12 and got.distance.tolist() == list(range(13))
+    # Independent reference: the GRU by hand, its Jacobians by central differences, explicit products.
+    p = rnnviz.init_gru(4, 4, scale=1.2, update_bias=0.5, seed=3)
+    p = replace(p, W_in=np.eye(4), b_in=np.full(4, 0.1))
+    assert np.array_equal(p.W_hn, SP.recurrent_matrix("gaussian", 4, scale=1.2, seed=3))
+    xs = SP.drive_inputs(12, 4, scale=0.5, seed=3)
+    sig = lambda v: 1 / (1 + np.exp(-v))
+
+    def step(h, x):
+        r = sig(p.W_ir @ x + p.W_hr @ h + p.b_r)
+        z = sig(p.W_iz @ x + p.W_hz @ h + p.b_z)
+        c = np.tanh(p.W_in @ x + p.b_in + r * (p.W_hn @ h + p.b_hn))
+        return (1 - z) * c + z * h
+
+    hs = [np.zeros(4)]
+    for x in xs:
+        hs.append(step(hs[-1], x))
+    eps = 1e-6
+    J = [np.column_stack([(step(hs[t] + eps * e, xs[t]) - step(hs[t] - eps * e, xs[t])) / (2 * eps)
+                          for e in np.eye(4)]) for t in range(12)]
+    prod = np.eye(4)
+    for d in range(1, 13):
+        prod = prod @ J[12 - d]
+        np.testing.assert_allclose(got.log_sv[d], np.log(np.linalg.svd(prod, compute_uv=False)), atol=1e-6)
+    np.testing.assert_allclose(got.log_sv[0], 0.0, atol=1e-12)
+
+
+def test_update_gate_near_one_keeps_the_gradient_where_the_plain_rnn_loses_it():
+    setting = SP.Setting(n=32, T=300)
+    plain = SP.spectral_analysis(setting)
+    biases = (-3.0, 1.0, 5.0)
+    gru = {b: SP.gru_product(setting, update_bias=b, window=plain.window) for b in biases}
+    top = {b: g.log_sv[-1, 0] for b, g in gru.items()}
+    assert top[-3.0] < top[1.0] < top[5.0]
+    assert gru[5.0].mean_update_gate > 0.98
+    assert top[5.0] > -3.0                              # within e^-3 of 1 across 300 steps
+    assert plain.product_log_sv[-1, 0] < -30.0          # the plain RNN: below e^-30
+    assert gru[5.0].window == plain.window == 300
+
+
+def test_gru_product_rejects_what_it_cannot_compare():
+    with pytest.raises(ValueError, match="GRU comparison"):
+        SP.gru_product(SP.Setting(iid=True))
+    with pytest.raises(ValueError, match="GRU comparison"):
+        SP.gru_product(SP.Setting(source="nilpotent"))
+    with pytest.raises(ValueError, match="update-gate bias"):
+        SP.gru_product(SP.Setting(), update_bias=50.0)
+
+
+def test_gru_product_is_deterministic_and_bounded_for_large_n():
+    a = SP.gru_product(SP.Setting(n=8, T=50, seed=4), update_bias=2.0)
+    b = SP.gru_product(SP.Setting(n=8, T=50, seed=4), update_bias=2.0)
+    np.testing.assert_array_equal(a.log_sv, b.log_sv)
+    plan = SP.work_plan(256, 3000, stack=True)
+    assert plan.product_steps * 256 * 256 * 8 <= SP.MAX_STACK_BYTES

@@ -278,3 +278,48 @@ def bound_chain_chart(distance, actual, middle, outer, *, extra=None) -> alt.Cha
         tooltip=[alt.Tooltip("distance:Q", title="T − k"), alt.Tooltip("quantity:N"),
                  alt.Tooltip("value:N", title="value"), alt.Tooltip("log10:Q", title="log₁₀", format=".4g")],
     ).properties(height=HEIGHT, padding=PADDING, title="The bound chain, step by step back")
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain RNN against a GRU
+# ---------------------------------------------------------------------------------------------
+
+#: Colours of the two models (as on the training lab).
+MODEL_COLORS = {"plain RNN": OKABE_ITO[5], "GRU": OKABE_ITO[4]}
+
+
+def gated_comparison_frame(models: dict, *, max_points: int = 1200) -> pd.DataFrame:
+    """Long frame for :func:`gated_comparison_chart`: for each model (name → (distance, log_sv)), the
+    log10 of the largest, median and smallest singular value of dh_T/dh_k against the distance."""
+    frames = []
+    for name, (distance, log_sv) in models.items():
+        P = np.asarray(log_sv, dtype=float)
+        dist = np.asarray(distance)
+        rows = thin_indices(len(dist), max_points)
+        n = P.shape[1]
+        for label, i in (("largest σ₁", 0), ("median", n // 2), ("smallest σₙ", n - 1)):
+            col = P[rows, i] / LN10
+            frames.append(pd.DataFrame({"model": name, "which": label, "distance": dist[rows],
+                                        "log10": _finite_or_nan(col), "value": _sci(col)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def gated_comparison_chart(models: dict) -> alt.Chart:
+    """log10 σ of dh_T/dh_k against the distance for the plain RNN and the GRU on one axis: colour the
+    model, dash the singular value (largest solid, median dashed, smallest dotted)."""
+    df = gated_comparison_frame(models)
+    names = list(models)
+    return alt.Chart(df).mark_line(strokeWidth=2).encode(
+        x=alt.X("distance:Q", title="distance T − k (steps back)"),
+        y=alt.Y("log10:Q", title="log₁₀ σ(∂h_T/∂h_k)",
+                scale=alt.Scale(domain=padded_domain(df["log10"], min_span=2.0, include_zero=True), nice=False)),
+        color=alt.Color("model:N", title="model", scale=alt.Scale(
+            domain=names, range=[MODEL_COLORS.get(m, NEUTRAL_COLOR) for m in names]), legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("which:N", title="singular value", scale=alt.Scale(
+            domain=["largest σ₁", "median", "smallest σₙ"], range=[[1, 0], [6, 3], [2, 2]]),
+            legend=alt.Legend(orient="top")),
+        detail="which:N",
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("which:N", title="singular value"),
+                 alt.Tooltip("distance:Q", title="T − k"), alt.Tooltip("value:N", title="σ"),
+                 alt.Tooltip("log10:Q", title="log₁₀ σ", format=".4g")],
+    ).properties(height=HEIGHT, padding=PADDING, title="Gradient paths ∂h_T/∂h_k: plain RNN and GRU, same W and drive")

@@ -94,3 +94,57 @@ def test_gru_preset_button_and_its_link_settings():
     assert at.session_state["cell"] == "GRU" and at.session_state["cmp"] is True
     assert len(at.get(CHART)) == 5
     assert any(b.label == "4 · The GRU carries the gradient" for b in at.button)
+
+
+# ---------------------------------------------------------------------------------- spectral page
+
+SPECTRAL = "pages/3_Spectral_norms.py"
+
+
+def _spectral(**state):
+    at = open_page(SPECTRAL)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    _ok(at, f"{SPECTRAL} with {state}")
+    return at
+
+
+def _gru_metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric if "GRU" in m.label or "plain RNN" in m.label or "update gate" in m.label}
+
+
+def test_spectral_gru_off_by_default_then_side_by_side():
+    at = _spectral()
+    assert len(at.get(CHART)) == 5 and not _gru_metrics(at)
+    at.session_state["gru"] = True
+    at.run()
+    _ok(at, "GRU on")
+    assert len(at.get(CHART)) == 6
+    metrics = _gru_metrics(at)
+    assert float(metrics["mean update gate z over the window"]) > 0.9   # b_z = 3 by default
+
+
+@pytest.mark.parametrize("bias", [-3.0, 6.0])
+def test_spectral_gru_bias_extremes(bias):
+    at = _spectral(gru=True, bz=bias)
+    z = float(_gru_metrics(at)["mean update gate z over the window"])
+    assert (z < 0.1) if bias < 0 else (z > 0.99)
+    assert len(at.get(CHART)) == 6
+
+
+def test_spectral_gru_not_offered_where_it_does_not_apply():
+    for state in ({"W": "nilpotent"}, {"iid": True}):
+        at = _spectral(gru=True, **state)
+        assert not _gru_metrics(at)
+        assert any("The GRU comparison needs one random W" in i.value for i in at.info)
+
+
+def test_spectral_gru_with_relu_says_the_gru_is_tanh():
+    at = _spectral(gru=True, f="relu", T=200)
+    assert any("The GRU's candidate is always tanh" in c.value for c in at.caption)
+
+
+def test_spectral_gru_heaviest_setting():
+    at = _spectral(gru=True, n=256, T=10_000, bz=6.0)
+    assert len(at.get(CHART)) == 6

@@ -37,7 +37,8 @@ def _metrics(at: AppTest) -> dict[str, str]:
 def _ok(at: AppTest, *, errors: int = 0) -> dict[str, str]:
     assert not at.exception, [e.message for e in at.exception]
     assert len(at.error) == errors, [e.value for e in at.error]
-    assert len(at.get("vega_lite_chart")) == CHARTS
+    gru_shown = any(m.label.startswith("GRU: σ₁") for m in at.metric)   # the GRU comparison adds one chart
+    assert len(at.get("vega_lite_chart")) == CHARTS + gru_shown
     metrics = _metrics(at)
     assert "γ · σ_max(W)" in metrics and "‖J_t‖₂" in metrics, metrics
     return metrics
