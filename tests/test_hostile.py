@@ -523,7 +523,7 @@ SETTINGS: dict[str, dict] = {
     "render_sequence": dict(tokens=np.array([0, 2, 3]), label=0, max_words=12),
     "TrainingConfig": dict(gap=5, hidden=8, nonlinearity="tanh", optimizer="adam", learning_rate=0.01,
                            momentum=0.9, init_scale=1.0, iterations=5, batch=8, clipping="norm", threshold=1.0,
-                           encoding="one_hot", seed=0, eval_batch=16),
+                           encoding="one_hot", seed=0, eval_batch=16, cell="gru", gate_bias=1.0),
 }
 
 def _gated_settings() -> dict[str, dict]:
@@ -553,6 +553,9 @@ def _gated_settings() -> dict[str, dict]:
         out["softmax_readout"] = dict(V=np.full((2, 4), 0.1), c=np.zeros(2), h_last=np.full((4, 4), 0.5),
                                       labels=np.array([0, 1, 1, 0]))
         out["sweep_seeds"] = dict(config=cfg, seeds=2)
+        out["train"] = dict(config=cfg)
+        out["held_out_accuracy"] = dict(params=params, config=cfg)
+        out["render_samples"] = dict(batch=batch, count=4, max_words=12, emphasize=False)
     except Exception:  # noqa: BLE001
         pass
     out["cliff_section"] = dict(w=5.0, b_range=(-3.3, -1.2), points=21, zoom=0.01, zoom_points=11, steps=10,
@@ -606,7 +609,8 @@ ALIASES.update({"params": ("params", "parameters", "GRUParams", "LSTMParams", "R
                 "bias_ih": ("bias_ih",), "bias_hh": ("bias_hh",), "h_last": ("h_last", "h_T"),
                 "labels": ("labels", "label"), "config": ("config", "TrainingConfig"), "seeds": ("seeds", "seed"),
                 "points": ("points",), "zoom": ("zoom",), "zoom_points": ("zoom_points", "zoom points"),
-                "d": ("d",), "data": ("data", "upload", "bytes", "file"), "t": ("t", "step t", "step"),
+                "d": ("d",), "data": ("data", "upload", "bytes", "file"), "batch": ("batch", "AgreementBatch"),
+                "gate_bias": ("gate_bias", "gate bias"), "cell": ("cell",), "t": ("t", "step t", "step"),
                 "c0": ("c0",), "dL_dc": ("dL_dc",), "V": ("V",), "c": ("c",)})
 
 #: Values no numeric setting may accept.
@@ -644,6 +648,11 @@ KNOWN: dict[tuple[str, str, str], str] = {
        for v in (*MUST_REFUSE, *MAY_REFUSE)},
     **{("sweep_seeds", "config", v): f"sweep_seeds(config={v}): AttributeError \"object has no attribute 'seed'\" "
        "(rnnviz/training.py:462); config is not checked to be a TrainingConfig" for v in (*MUST_REFUSE, *MAY_REFUSE)},
+    **{("held_out_accuracy", a, v): f"held_out_accuracy({a}={v}): AttributeError (\"object has no attribute "
+       f"'{'W' if a == 'params' else 'seed'}'\", rnnviz/training.py); {a} is not type-checked"
+       for a in ("params", "config") for v in (*MUST_REFUSE, *MAY_REFUSE)},
+    **{("render_samples", "batch", v): f"render_samples(batch={v}): AttributeError \"object has no attribute 'size'\" "
+       "(rnnviz/agreement.py:159); batch is not checked to be an AgreementBatch" for v in (*MUST_REFUSE, *MAY_REFUSE)},
     ("loss_and_gradients", "xs", "'x'"): "loss_and_gradients(xs='x'): numpy's 'could not convert string to float' "
                                          "(rnnviz/training.py:232) does not name xs",
     **{("softmax_readout", a, "'x'"): f"softmax_readout({a}='x'): numpy's 'could not convert string to float' "
