@@ -51,7 +51,7 @@ preset_bar(
         Preset("Exploding",
                "Linear, Gaussian σ = 1.2: ρ(W) ≈ 1.2, so the leading singular values grow like 1.2^(T−k).",
                {"W": "gaussian", "n": 64, "scale": 1.2, "f": "linear", "T": 1000, "iid": False}),
-        Preset("Orthogonal",
+        Preset("Orthogonal at the edge",
                "Orthogonal W with a linear unit: every singular value of every product is exactly 1 "
                "(dynamical isometry) — the gradient neither vanishes nor explodes.",
                {"W": "orthogonal", "n": 64, "scale": 1.0, "f": "linear", "T": 1000, "iid": False}),
