@@ -235,8 +235,38 @@ def _add_diagonal(out: np.ndarray, diag: np.ndarray, offset_row: int = 0, offset
 # GRU
 # --------------------------------------------------------------------------------------------
 
+class _CellParams:
+    """What the GRU and LSTM parameter dataclasses share: sizes, the ordered arrays, finiteness.
+
+    Subclasses set ``NAMES`` (the field order), ``_HIDDEN`` (a recurrent weight, n × n) and
+    ``_INPUT`` (an input weight, n × m).
+    """
+
+    NAMES: tuple[str, ...] = ()
+    _HIDDEN = ""
+    _INPUT = ""
+
+    @property
+    def n(self) -> int:
+        """Number of hidden units."""
+        return int(getattr(self, self._HIDDEN).shape[0])
+
+    @property
+    def m(self) -> int:
+        """Number of inputs per step."""
+        return int(getattr(self, self._INPUT).shape[1])
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The parameter arrays in the order of ``NAMES``."""
+        return tuple(getattr(self, k) for k in self.NAMES)
+
+    def all_finite(self) -> bool:
+        """Whether every weight is finite (the cell's functions refuse non-finite weights)."""
+        return all(bool(np.all(np.isfinite(a))) for a in self.arrays())
+
+
 @dataclass(frozen=True)
-class GRUParams:
+class GRUParams(_CellParams):
     """The weights of a GRU cell (PyTorch's ``torch.nn.GRU`` convention; see the module docstring).
 
     ``W_ir, W_iz, W_in`` (n, m) input weights; ``W_hr, W_hz, W_hn`` (n, n) recurrent weights;
@@ -263,25 +293,8 @@ class GRUParams:
         _check_param_arrays(self, "GRU", ("W_ir", "W_iz", "W_in"), ("W_hn", "W_hr", "W_hz"),
                             ("b_r", "b_z", "b_in", "b_hn"))
 
-    @property
-    def n(self) -> int:
-        """Number of hidden units."""
-        return int(self.W_hn.shape[0])
-
-    @property
-    def m(self) -> int:
-        """Number of inputs per step."""
-        return int(self.W_in.shape[1])
-
     NAMES = GRU_PARAM_NAMES
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The parameter arrays in the order of :data:`GRU_PARAM_NAMES`."""
-        return tuple(getattr(self, k) for k in GRU_PARAM_NAMES)
-
-    def all_finite(self) -> bool:
-        """Whether every weight is finite (the cell's functions refuse non-finite weights)."""
-        return all(bool(np.all(np.isfinite(a))) for a in self.arrays())
+    _HIDDEN, _INPUT = "W_hn", "W_in"
 
 
 @dataclass(frozen=True)
@@ -536,7 +549,7 @@ def gru_bptt(params: GRUParams, xs, trajectory: GRUTrajectory, dL_dh) -> GRUGrad
 # --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class LSTMParams:
+class LSTMParams(_CellParams):
     """The weights of an LSTM cell (PyTorch's ``torch.nn.LSTM`` convention; see the module docstring).
 
     ``W_ii, W_if, W_ig, W_io`` (n, m) input weights; ``W_hi, W_hf, W_hg, W_ho`` (n, n) recurrent
@@ -562,25 +575,8 @@ class LSTMParams:
         _check_param_arrays(self, "LSTM", ("W_ii", "W_if", "W_ig", "W_io"), ("W_hg", "W_hi", "W_hf", "W_ho"),
                             ("b_i", "b_f", "b_g", "b_o"))
 
-    @property
-    def n(self) -> int:
-        """Number of hidden units (the state (h, c) has 2n entries)."""
-        return int(self.W_hg.shape[0])
-
-    @property
-    def m(self) -> int:
-        """Number of inputs per step."""
-        return int(self.W_ig.shape[1])
-
     NAMES = LSTM_PARAM_NAMES
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The parameter arrays in the order of :data:`LSTM_PARAM_NAMES`."""
-        return tuple(getattr(self, k) for k in LSTM_PARAM_NAMES)
-
-    def all_finite(self) -> bool:
-        """Whether every weight is finite (the cell's functions refuse non-finite weights)."""
-        return all(bool(np.all(np.isfinite(a))) for a in self.arrays())
+    _HIDDEN, _INPUT = "W_hg", "W_ig"  # n hidden units: the state (h, c) has 2n entries
 
 
 @dataclass(frozen=True)
