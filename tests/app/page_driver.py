@@ -40,6 +40,15 @@ def open_page(page_path: str, *, root: Path = ROOT) -> AppTest:
     return at
 
 
+def run_page(page_path: str, *, timeout: float = TIMEOUT, **state) -> AppTest:
+    """``page_path`` opened through app.py with ``state`` set in session state, run once."""
+    at = open_page(page_path)
+    at.default_timeout = timeout
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run(timeout=timeout)
+
+
 def timed_run(at: AppTest) -> float:
     """Run (or rerun) ``at`` at its current widget states; seconds taken."""
     start = time.perf_counter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_driver import open_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,9 +30,8 @@ UNKNOWN = {"__proto__": "1", "page": "../../secrets.toml", "x" * 300: "y", "embe
 
 
 def _open(page_path: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    if page_path != "app.py":
-        at.switch_page(page_path)
+    at = open_page(page_path)
+    at.default_timeout = TIMEOUT
     return at
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_driver import run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,11 +17,7 @@ HEADLINES = ("Saturated unit-steps", "Dead unit-steps", "Mean f′(aₜ)", "σ_m
 
 
 def _open(**state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page(PAGE)
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run(timeout=60)
+    return run_page(PAGE, timeout=60, **state)
 
 
 def _ok(at: AppTest) -> dict[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from page_driver import run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,11 +24,7 @@ CHARTS = 5   # eigenvalues, per-step singular values, product spectrum, Lyapunov
 
 
 def _open(**state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(PAGE)
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run(timeout=TIMEOUT)
+    return run_page(PAGE, timeout=TIMEOUT, **state)
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
