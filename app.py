@@ -3,7 +3,8 @@
 import streamlit as st
 
 from rnnviz.charts.home import powers_chart, step_factor_chart
-from rnnviz.ui import HOME, PAGES, page_frame
+from rnnviz.charts.spec import vega_spec
+from rnnviz.ui import HOME, PAGES, cached, export, page_frame
 from rnnviz.ui.registry import available_pages
 
 page_frame(
@@ -33,15 +34,23 @@ st.markdown(
     "part of that product and watch what happens, computed live."
 )
 
+
+
+@cached
+def home_specs() -> tuple[dict, dict]:
+    """The two charts of the home page, built once per server (they take no settings)."""
+    return vega_spec(step_factor_chart()), vega_spec(powers_chart())
+
+
 left, right = st.columns(2)
 with left:
-    st.altair_chart(step_factor_chart(), width="stretch")
+    export.show(home_specs()[0], name="Per-step factor of each nonlinearity")
     st.caption(
         "Notice: sigmoid's factor never exceeds ¼ and tanh's is near 1 only around a = 0; once a "
         "unit saturates (|a| above 3 or so) its factor is almost 0. ReLU passes 1 or 0, nothing between."
     )
 with right:
-    st.altair_chart(powers_chart(), width="stretch")
+    export.show(home_specs()[1], name="The same factor k times")
     st.caption(
         "Notice: the same factor k times. 0.9 looks harmless, yet after 60 steps only 0.2 % of "
         "the gradient is left; 1.1 grows it about 300-fold. Only exactly 1 keeps it — a knife's edge."

@@ -257,3 +257,28 @@ def test_preset_link_carries_formatted_option_labels_from_the_first_run(tmp_path
     assert links == [{"nW": "1e+06", "T": "5"}]  # the option's label, as the control reads links
     at = opened(links[0])
     assert at.select_slider(key="nW").value == 1e6 and at.slider(key="T").value == 5
+
+
+# ---- presentation: the dark theme reads as well as the light one ------------------------------
+
+def _contrast(a: str, b: str) -> float:
+    def lum(h: str) -> float:
+        c = [int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_dark_theme_is_readable_and_presets_warn_nothing():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    dark = config["theme"]["dark"]
+    for background in ("backgroundColor", "secondaryBackgroundColor"):
+        assert _contrast(dark["textColor"], dark[background]) >= 7, background
+        assert _contrast(dark["primaryColor"], dark[background]) >= 7, background
+    assert dark["primaryColor"] == dark["linkColor"]
+    # presets write widget values through st.session_state: intended, so no stack trace per click
+    assert config["global"]["disableWidgetStateDuplicationWarning"] is True
