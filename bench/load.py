@@ -102,6 +102,33 @@ def select_pages(pages: list[Page], spec: str | None) -> list[int]:
 # --------------------------------------------------------------------------- server
 
 
+#: Options load.py sets itself on every server.
+_OWN_OPTIONS = {"server.port", "server.address", "server.headless", "server.fileWatcherType", "server.runOnSave",
+                "server.baseUrlPath"}
+
+
+def shared_options(main_script: Path) -> list[str]:
+    """The app's [runner] and [server] settings (its .streamlit/config.toml) as CLI flags for the baseline.
+
+    They change how every run is executed (e.g. runner.postScriptGC, runner.fastReruns), so the trivial
+    app must run with the same ones for the ratio to compare like with like.
+    """
+    import tomllib
+    path = main_script.parent / ".streamlit" / "config.toml"
+    try:
+        conf = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    flags = []
+    for section in ("runner", "server"):
+        for key, value in (conf.get(section) or {}).items():
+            name = f"{section}.{key}"
+            if name in _OWN_OPTIONS or isinstance(value, (list, dict)):
+                continue
+            flags += [f"--{name}", str(value).lower() if isinstance(value, bool) else str(value)]
+    return flags
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -438,7 +465,11 @@ def print_report(results: dict) -> None:
     print()
     print(f"== Load benchmark: {results['sessions']} concurrent sessions × {results['pages_per_session']} pages, "
           f"order={results['order']}, warm-up={'on' if results['warmup'] else 'off'}, "
-          f"rounds={results['rounds']}, wall {results['wall_s']:.0f} s ==")
+          f"rounds={results['rounds']}, wall {results['wall_s']:.0f} s"
+          + (f", options {' '.join(results['options'])}" if results.get("options") else "") + " ==")
+    for label, flags in results.get("server_flags", {}).items():
+        if flags:
+            print(f"{label} server flags: {' '.join(flags)}")
     print(f"{'app':<9} {'runs':>6} {'failed':>6} {'sess✗':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
           f"{'hall s':>7} {'RSS idle':>9} {'warm':>6} {'end':>6} {'peak':>6} {'HWM':>6} {'/sess':>6}")
     for label, a in apps.items():
@@ -548,7 +579,7 @@ async def main_async(args, targets: list[tuple[str, Path]]) -> dict:
     log_dir = Path(tempfile.mkdtemp(prefix="rnnviz-load-"))
     servers: dict[str, Server] = {}
     started = time.perf_counter()
-    results: dict = {"sessions": args.sessions, "order": args.order, "warmup": args.warmup,
+    results: dict = {"sessions": args.sessions, "order": args.order, "warmup": args.warmup, "options": args.option,
                      "rounds": args.rounds, "query": args.query, "apps": {}, "log_dir": str(log_dir)}
     try:
         all_pages = {label: discover_pages(script) for label, script in targets}
@@ -569,6 +600,12 @@ async def main_async(args, targets: list[tuple[str, Path]]) -> dict:
                       f"bench/trivial_app should have as many pages as the app.", file=sys.stderr)
         for label, script in targets:
             extra = ["--server.maxCacheDataSize", args.max_cache_data_size] if args.max_cache_data_size else []
+            if label != targets[0][0]:
+                extra += shared_options(targets[0][1])
+            for opt in args.option:
+                key, _, value = opt.partition("=")
+                extra += [f"--{key.strip()}", value.strip()]
+            results.setdefault("server_flags", {})[label] = extra
             servers[label] = Server(script, label, log_dir, extra)
         for label, srv in servers.items():
             srv.wait_ready(args.start_timeout)
@@ -630,6 +667,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--start-timeout", type=float, default=60.0, help="seconds allowed for a server to start")
     p.add_argument("--max-cache-data-size", default=None,
                    help="pass --server.maxCacheDataSize to both servers (e.g. '256mb')")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a Streamlit option for both servers, e.g. runner.postScriptGC=false (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     args = p.parse_args(argv)
