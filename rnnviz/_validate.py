@@ -111,3 +111,12 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"Unknown {name} {value!r}; choose one of: {', '.join(map(repr, choices))}.")
     return value
+
+
+#: Seeds accepted everywhere (what np.random.default_rng takes, bounded so a link cannot pass 1e308).
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """A random seed: a whole number from 0 to 2**63 - 1."""
+    return check_int(value, name, low=0, high=MAX_SEED)
