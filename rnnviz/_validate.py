@@ -32,11 +32,18 @@ def as_array(
     """
     if isinstance(x, (str, bytes)) or x is None or isinstance(x, bool):
         raise ValueError(f"{name} must be an array of real numbers; got {type(x).__name__}.")
-    if np.iscomplexobj(x):
+    try:
+        complex_values = np.iscomplexobj(x)
+    except (TypeError, ValueError) as exc:  # e.g. a ragged list [[1, 2], [3]]
+        raise ValueError(
+            f"{name} must be a rectangular array of real numbers (every row the same length); "
+            f"got {type(x).__name__}."
+        ) from exc
+    if complex_values:
         raise ValueError(f"{name} must hold real numbers; got complex values.")
     try:
         arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{name} must be an array of real numbers; got {type(x).__name__}.") from exc
     if ndim is None and shape is not None:
         ndim = len(shape)
