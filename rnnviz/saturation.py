@@ -32,13 +32,15 @@ def log_abs_derivative(a, nonlinearity: str | Nonlinearity = "tanh") -> np.ndarr
     ``tanh'(a) = sech^2(a)`` is below the smallest float64 for ``|a| > 373`` although its
     logarithm, ``log 4 - 2|a| - 2 log(1 + e^{-2|a|})``, is an ordinary number; likewise for
     the sigmoid. ``-inf`` is returned only where the derivative is exactly zero (ReLU at
-    ``a <= 0``), never because of rounding.
+    ``a <= 0``), never because of rounding (or for tanh where ``|a| > 9e307``, whose log
+    derivative is below float64's range). ``a`` may hold NaN or inf (they propagate).
     """
     nl = get_nonlinearity(nonlinearity)
-    a = np.asarray(a, dtype=np.float64)
+    a = as_array(a, "a (pre-activations)", finite=False, allow_empty=True)
     if nl.name == "tanh":
         m = np.abs(a)
-        return _LOG4 - 2.0 * m - 2.0 * np.log1p(np.exp(-2.0 * m))
+        with np.errstate(over="ignore"):  # 2|a| > 1.8e308: the log is below -1.8e308, i.e. -inf
+            return _LOG4 - 2.0 * m - 2.0 * np.log1p(np.exp(-2.0 * m))
     if nl.name == "sigmoid":
         m = np.abs(a)
         return -m - 2.0 * np.log1p(np.exp(-m))

@@ -32,6 +32,13 @@ _LOG4 = math.log(4.0)
 _LOG_F32_MAX = math.log(float(np.finfo(np.float32).max))
 _LOG_F64_MAX = math.log(float(np.finfo(np.float64).max))
 
+#: Largest accepted |w|, |b|, |u|, |h0| and |x_t| (the page's sliders stay within ±4): with these
+#: bounds u x_t + b and w h stay far from float64's range, so only a genuinely exploding state
+#: (linear or ReLU units) reaches inf, and that is reported as content.
+MAX_SCALAR_SETTING = 1e6
+#: Largest accepted input amplitude (noise of this amplitude stays below MAX_SCALAR_SETTING).
+MAX_AMPLITUDE = 1e4
+
 
 def scalar_inputs(
     T: int,
@@ -49,7 +56,7 @@ def scalar_inputs(
     """
     T = check_int(T, "T (number of steps)", low=1, high=MAX_STEPS)
     kind = check_choice(kind, "input kind", INPUT_KINDS)
-    amplitude = check_float(amplitude, "amplitude")
+    amplitude = check_float(amplitude, "amplitude", low=-MAX_AMPLITUDE, high=MAX_AMPLITUDE)
     period = check_float(period, "period", low=0.0, strict_low=True)
     seed = check_int(seed, "seed", low=0, high=2**32 - 1)
     if kind == "none":
@@ -127,9 +134,25 @@ class ScalarTrajectory:
         return self.log_abs_grad / math.log(10.0)
 
 
+def _check_setting(value, name: str) -> float:
+    return check_float(value, name, low=-MAX_SCALAR_SETTING, high=MAX_SCALAR_SETTING)
+
+
 def _check_scalar_params(w, b, u, h0):
-    return (check_float(w, "w (recurrent weight)"), check_float(b, "b (bias)"),
-            check_float(u, "u (input weight)"), check_float(h0, "h0 (initial state)"))
+    return (_check_setting(w, "w (recurrent weight)"), _check_setting(b, "b (bias)"),
+            _check_setting(u, "u (input weight)"), _check_setting(h0, "h0 (initial state)"))
+
+
+def _check_bounded_array(x, name: str) -> np.ndarray:
+    """A finite 1-D array with every entry within ±MAX_SCALAR_SETTING."""
+    arr = as_array(x, name, ndim=1)
+    if arr.shape[0] > MAX_STEPS:
+        raise ValueError(f"{name} has {arr.shape[0]} entries; at most {MAX_STEPS} are accepted.")
+    big = float(np.max(np.abs(arr)))
+    if big > MAX_SCALAR_SETTING:
+        raise ValueError(f"{name} has an entry of size {big:g}; entries between -{MAX_SCALAR_SETTING:g} and "
+                         f"{MAX_SCALAR_SETTING:g} are accepted.")
+    return arr
 
 
 _LOG_BATCH = 64  # products of 64 factors in [1, 2] stay far from overflow before their log is taken
@@ -291,9 +314,7 @@ def scalar_trajectory(
             raise ValueError("Give the inputs x (shape (T,)) or the number of steps T.")
         x = np.zeros(check_int(T, "T (number of steps)", low=1, high=MAX_STEPS))
     else:
-        x = as_array(x, "x (inputs)", ndim=1)
-        if x.shape[0] > MAX_STEPS:
-            raise ValueError(f"x has {x.shape[0]} steps; at most {MAX_STEPS} are accepted.")
+        x = _check_bounded_array(x, "x (inputs)")
         if T is not None and check_int(T, "T", low=1) != x.shape[0]:
             raise ValueError(f"T = {T} but x has {x.shape[0]} steps; give one or make them agree.")
     T = int(x.shape[0])
@@ -364,8 +385,8 @@ def scalar_phase_map(
     Equals ``scalar_trajectory(w, b=b, ...).mean_log_factor`` cell by cell, but runs the whole
     grid as arrays: one pass of T steps over ``len(bs) * len(ws)`` cells.
     """
-    ws = as_array(ws, "ws (grid of w)", ndim=1)
-    bs = as_array(bs, "bs (grid of b)", ndim=1)
+    ws = _check_bounded_array(ws, "ws (grid of w)")
+    bs = _check_bounded_array(bs, "bs (grid of b)")
     if ws.size * bs.size > 1_000_000:
         raise ValueError(f"The grid has {ws.size} × {bs.size} cells; at most 1,000,000 are accepted.")
     _, _, u, h0 = _check_scalar_params(0.0, 0.0, u, h0)
@@ -375,7 +396,7 @@ def scalar_phase_map(
             raise ValueError("Give the inputs x (shape (T,)) or the number of steps T.")
         x = np.zeros(check_int(T, "T (number of steps)", low=1, high=MAX_STEPS))
     else:
-        x = as_array(x, "x (inputs)", ndim=1)
+        x = _check_bounded_array(x, "x (inputs)")
     T = int(x.shape[0])
     W = ws[None, :]
     B = bs[:, None]
