@@ -24,7 +24,16 @@ _ACCEPTED = (f"Upload one real n × n matrix (1 ≤ n ≤ {MAX_UPLOAD_SIDE}) as 
 
 
 def upload_digest(data: bytes) -> str:
-    """A short, stable hash of the file's bytes: the cache key for an uploaded matrix."""
+    """A short, stable hash of the file's bytes: the cache key for an uploaded matrix.
+
+    ``data`` must be the file's bytes (bytes, bytearray or memoryview) of at most MAX_UPLOAD_BYTES;
+    anything else raises ``ValueError`` (``bytes(10**12)`` would allocate a terabyte of zeros).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError(f"upload_digest needs the uploaded file's bytes (data); got {type(data).__name__}.")
+    if memoryview(data).nbytes > MAX_UPLOAD_BYTES:
+        raise ValueError(f"The upload (data) is {memoryview(data).nbytes / 2**20:.1f} MB; files up to "
+                         f"{MAX_UPLOAD_BYTES // 2**20} MB are accepted.")
     return hashlib.sha256(bytes(data)).hexdigest()[:32]
 
 
