@@ -13,20 +13,58 @@ counterexample shows why the spectral radius cannot replace the spectral norm.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import MAX_STEPS, as_array, as_square, check_choice, check_float, check_int
+from ._validate import (MAX_HIDDEN, MAX_STEPS, as_array, as_square, check_choice, check_float, check_int,
+                        check_seed)
+from ._validate import as_array as _as_array_unnamed
+from ._validate import as_square as _as_square_unnamed
 from .linalg import eigenvalues, singular_values
 from .nonlinearities import get_nonlinearity
-from .rnn import init_recurrent
+from .rnn import MAX_SCALE, init_recurrent
 
 #: The random matrix ensembles of the page (each multiplied by ``scale``).
 MATRIX_KINDS: tuple[str, ...] = ("gaussian", "orthogonal", "identity")
 
 #: Relative tolerance when checking that a bound holds (rounding in the SVDs).
 BOUND_RTOL = 1e-9
+
+#: Largest accepted input scale and bias (as rnn.MAX_SCALE: far beyond any page, far from overflow).
+MAX_INPUT_SCALE = MAX_SCALE
+MAX_BIAS = MAX_SCALE
+#: Largest accepted ``seconds`` of :func:`work_plan` (an hour; the page uses about 1).
+MAX_SECONDS = 3600.0
+
+
+def _names(message: str, name: str) -> bool:
+    """Whether ``message`` names the argument ``name`` as a word (not inside another word)."""
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message) is not None
+
+
+def as_array(x, name: str, **kw) -> np.ndarray:
+    """:func:`rnnviz._validate.as_array`, but every refusal names ``name`` (numpy's own ValueError for a
+    ragged list, e.g. ``[[1.0, 2.0], [3.0]]``, does not)."""
+    try:
+        return _as_array_unnamed(x, name, **kw)
+    except ValueError as exc:
+        if _names(str(exc), name):
+            raise
+        raise ValueError(f"{name} must be an array of real numbers with rows of equal length; "
+                         f"got {type(x).__name__} ({exc}).") from exc
+
+
+def as_square(x, name: str = "W", **kw) -> np.ndarray:
+    """:func:`rnnviz._validate.as_square`, with every refusal naming ``name`` (see :func:`as_array`)."""
+    try:
+        return _as_square_unnamed(x, name, **kw)
+    except ValueError as exc:
+        if _names(str(exc), name):
+            raise
+        raise ValueError(f"{name} must be a square matrix of real numbers with rows of equal length; "
+                         f"got {type(x).__name__} ({exc}).") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,9 +143,7 @@ def step_spectra(jacobians, *, steps=None, radius: bool = True) -> StepSpectra:
     K, n, m = J.shape
     if n != m:
         raise ValueError(f"jacobians must be square matrices (K, n, n); got shape {J.shape}.")
-    steps = np.arange(1, K + 1) if steps is None else np.asarray(steps, dtype=int)
-    if steps.shape != (K,):
-        raise ValueError(f"steps must have one entry per Jacobian ({K}); got shape {steps.shape}.")
+    steps = np.arange(1, K + 1) if steps is None else _check_steps(steps, K)
     ok = np.isfinite(J).all(axis=(1, 2))
     sv = np.full((K, n), np.nan)
     rad = np.full(K, np.nan)
@@ -118,11 +154,24 @@ def step_spectra(jacobians, *, steps=None, radius: bool = True) -> StepSpectra:
     return StepSpectra(steps=steps, singular_values=sv, radius=rad)
 
 
+def _check_steps(steps, K: int) -> np.ndarray:
+    """The step labels of :func:`step_spectra`: K whole numbers from 1 to MAX_STEPS."""
+    if np.ndim(steps) == 0 and not isinstance(steps, (list, tuple, np.ndarray)):
+        raise ValueError(f"steps must be a list of {K} step numbers (one per Jacobian); got {steps!r}.")
+    arr = as_array(steps, "steps", ndim=1)
+    if arr.shape != (K,):
+        raise ValueError(f"steps must have one entry per Jacobian ({K}); got shape {arr.shape}.")
+    if np.any(arr != np.round(arr)) or np.any(arr < 1) or np.any(arr > MAX_STEPS):
+        raise ValueError(f"steps must be whole numbers from 1 to {MAX_STEPS}; got {steps!r}.")
+    return arr.astype(int)
+
+
 def drive_inputs(T: int, n: int, *, scale: float, seed: int) -> np.ndarray:
     """Input drive ``x_t ~ N(0, scale^2)`` i.i.d., shape (T, n) (fed through ``U = I``)."""
     T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
-    n = check_int(n, "n (the number of hidden units)", low=1)
-    scale = check_float(scale, "input scale", low=0.0)
+    n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
+    scale = check_float(scale, "input scale", low=0.0, high=MAX_INPUT_SCALE)
+    seed = check_seed(seed)
     rng = np.random.default_rng([seed, 1])
     return scale * rng.standard_normal((T, n))
 
@@ -144,12 +193,18 @@ def independent_jacobians(n: int, T: int, *, kind: str = "gaussian", scale: floa
     Lyapunov exponents (in the linear Gaussian case), unlike an RNN, which repeats one ``W``.
     With ``weight_norms=True`` returns ``(J, norms)`` where ``norms[t-1] = ||W_t||_2``.
     """
-    n = check_int(n, "n (the number of hidden units)", low=1)
+    n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
     T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    if 8 * T * n * n > MAX_INDEPENDENT_BYTES:
+        raise ValueError(f"T × n × n = {T} × {n} × {n} Jacobians would take {8 * T * n * n / 2**20:.0f} MB; "
+                         f"at most {MAX_INDEPENDENT_BYTES // 2**20} MB are accepted (lower T (the number of "
+                         "steps) or n (the number of hidden units)).")
     kind = check_choice(kind, "matrix kind", MATRIX_KINDS)
-    scale = check_float(scale, "scale", low=0.0)
+    scale = check_float(scale, "scale", low=0.0, high=MAX_SCALE)
     nl = get_nonlinearity(nonlinearity)
     seed = check_int(seed, "seed", low=0)
+    input_scale = check_float(input_scale, "input_scale (the input scale)", low=0.0, high=MAX_INPUT_SCALE)
+    bias = check_float(bias, "bias", low=-MAX_BIAS, high=MAX_BIAS)
     xs = drive_inputs(T, n, scale=input_scale, seed=seed)
     Ws = np.stack([fresh_matrix(kind, n, scale=scale, seed=seed, t=t) for t in range(1, T + 1)])
     h = np.zeros(n)
@@ -363,6 +418,9 @@ MIN_PRODUCT_STEPS = 16
 MIN_SPECTRA_STEPS = 12
 #: Bytes a stack of independent matrices (fresh W per step) may take.
 MAX_STACK_BYTES = 64 * 2**20
+#: Bytes :func:`independent_jacobians` may allocate per (T, n, n) stack (twice the page's stack cap,
+#: so the work plan's floor of MIN_PRODUCT_STEPS steps fits even at n = MAX_HIDDEN).
+MAX_INDEPENDENT_BYTES = 2 * MAX_STACK_BYTES
 #: Above this n the spectral radius of every sampled J_t is skipped (an eigen-solve costs ~5 SVDs).
 RADIUS_OVER_TIME_MAX_N = 64
 
@@ -373,9 +431,9 @@ def work_plan(n: int, T: int, *, seconds: float = 1.0, stack: bool = False) -> W
     ``seconds`` scales both budgets (1.0: about 2 s in all at the heaviest setting); ``stack`` caps
     the product further so that a (steps, n, n) stack of matrices fits in ``MAX_STACK_BYTES``.
     """
-    n = check_int(n, "n (the number of hidden units)", low=1)
+    n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
     T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
-    seconds = check_float(seconds, "seconds", low=0.0, strict_low=True)
+    seconds = check_float(seconds, "seconds", low=0.0, strict_low=True, high=MAX_SECONDS)
     cube = float(n) ** 3
     product = int(PRODUCT_SECONDS * seconds / (STEP_OVERHEAD + PRODUCT_CUBE * cube))
     if stack:
@@ -389,8 +447,10 @@ def work_plan(n: int, T: int, *, seconds: float = 1.0, stack: bool = False) -> W
 def step_norms(W, d) -> np.ndarray:
     """``||diag(d_t) W||_2`` for each row d_t of ``d`` (T, n), in memory-bounded chunks."""
     W = as_square(W, "W")
-    d = as_array(d, "d", ndim=2, finite=False)
     n = W.shape[0]
+    d = as_array(d, "d", shape=(None, n))
+    if d.shape[0] > MAX_STEPS:
+        raise ValueError(f"d has {d.shape[0]} rows (steps); at most {MAX_STEPS} are accepted.")
     out = np.empty(d.shape[0])
     chunk = max(1, MAX_STACK_BYTES // (8 * n * n) // 2)
     for start in range(0, d.shape[0], chunk):
