@@ -24,7 +24,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import agreement
-from ._validate import MAX_HIDDEN, check_choice, check_float, check_int
+from ._validate import MAX_HIDDEN, as_array, check_choice, check_float, check_int
 from .clipping import clip_by_norm, clip_by_value, total_norm
 from .gated import (GRUParams, LSTMParams, gru_bptt, gru_forward, init_gru, init_lstm, lstm_bptt,
                     lstm_forward)
@@ -50,6 +50,41 @@ MAX_ITERATIONS = 20_000
 MAX_BATCH = 4096
 
 _PARAM_NAMES = ("W", "U", "b", "V", "c")
+
+
+def _array(x, name: str, **kw) -> np.ndarray:
+    """:func:`as_array`, with a named message also for ragged lists (numpy's own error names nothing)."""
+    try:
+        return as_array(x, name, **kw)
+    except ValueError as exc:
+        if name in str(exc):
+            raise
+        raise ValueError(f"{name} must be an array of real numbers with rows of equal length; "
+                         f"got {type(x).__name__} that is not ({exc}).") from exc
+
+
+def _check_labels(labels, B: int, k: int) -> np.ndarray:
+    """``labels``: B whole numbers in 0..k-1 (integer arrays, or floats that are whole numbers)."""
+    msg = f"labels must be {B} whole numbers in 0..{k - 1}"
+    arr = _array(labels, "labels", ndim=1, allow_empty=True)
+    if arr.shape != (B,):
+        raise ValueError(f"{msg}; got shape {arr.shape}.")
+    if B and (np.any(arr != np.round(arr)) or arr.min() < 0 or arr.max() >= k):
+        raise ValueError(f"{msg}; got values from {arr.min()} to {arr.max()}.")
+    return arr.astype(np.int64)
+
+
+def _check_params(params) -> RNNParams | GatedParams:
+    if not isinstance(params, (RNNParams, GatedParams)):
+        raise ValueError(f"params must be the model's parameters (RNNParams or GatedParams, from init_params or a "
+                         f"training run); got {type(params).__name__}.")
+    return params
+
+
+def _check_config(config) -> TrainingConfig:
+    if not isinstance(config, TrainingConfig):
+        raise ValueError(f"config must be a TrainingConfig; got {type(config).__name__}.")
+    return config
 
 
 @dataclass(frozen=True)
@@ -234,19 +269,19 @@ def softmax_readout(V, c, h_last, labels) -> Readout:
     Computed with a shifted log-sum-exp, so large finite logits are fine; non-finite inputs give
     non-finite outputs without warnings.
     """
-    V = np.asarray(V, dtype=np.float64)
-    c = np.asarray(c, dtype=np.float64)
-    h_last = np.asarray(h_last, dtype=np.float64)
-    labels = np.asarray(labels)
-    if h_last.ndim != 2 or V.ndim != 2 or V.shape[1] != h_last.shape[1] or c.shape != (V.shape[0],):
+    # Non-finite values are content here (a diverged model's state), so only the shapes are refused.
+    V = _array(V, "V", ndim=2, finite=False)
+    c = _array(c, "c", ndim=1, finite=False)
+    h_last = _array(h_last, "h_last", ndim=2, finite=False, allow_empty=True)
+    if V.shape[1] != h_last.shape[1] or c.shape != (V.shape[0],):
         raise ValueError(
             f"softmax_readout needs V (k, n), c (k,) and h_last (B, n); got V {V.shape}, c {c.shape}, "
             f"h_last {h_last.shape}."
         )
+    if V.shape[0] > MAX_HIDDEN or V.shape[1] > MAX_HIDDEN:
+        raise ValueError(f"V is {V.shape[0]} × {V.shape[1]}; at most {MAX_HIDDEN} × {MAX_HIDDEN} is accepted.")
     B, k = h_last.shape[0], V.shape[0]
-    if labels.shape != (B,) or not np.issubdtype(labels.dtype, np.integer) or (
-            B and (labels.min() < 0 or labels.max() >= k)):
-        raise ValueError(f"labels must be {B} integers in 0..{k - 1}; got shape {labels.shape}.")
+    labels = _check_labels(labels, B, k)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         z = h_last @ V.T + c
         zmax = np.max(z, axis=1, keepdims=True)
@@ -299,9 +334,9 @@ def loss_and_gradients(params: RNNParams | GatedParams, xs, labels, *, nonlinear
     ``xs`` (T, B, m) as :func:`rnnviz.agreement.encode` makes it, ``labels`` (B,). ``params`` from
     :func:`init_params` (a gated model ignores ``nonlinearity``).
     """
-    xs = np.asarray(xs, dtype=np.float64)
-    if xs.ndim != 3:
-        raise ValueError(f"xs must have shape (T, B, m); got {xs.shape}.")
+    params = _check_params(params)
+    nonlinearity = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    xs = _array(xs, "xs", ndim=3)
     if isinstance(params, GatedParams):
         return _gated_loss_and_gradients(params, xs, labels)
     traj = forward(params.W, xs, U=params.U, b=params.b, nonlinearity=nonlinearity)
@@ -382,9 +417,7 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
     gradient norm and ||dL/dh_k||, clips, and updates. If the loss, the gradient norm or the updated
     parameters are not finite, that iteration is yielded with ``nonfinite`` set and the generator ends.
     """
-    if not isinstance(config, TrainingConfig):
-        raise ValueError(f"config must be a TrainingConfig; got {type(config).__name__}.")
-    cfg = config
+    cfg = _check_config(config)
     params = init_params(cfg)
     rng = _data_rng(cfg)
     flat = list(params.as_tuple())
@@ -428,6 +461,8 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
 
 def held_out_accuracy(params: RNNParams | GatedParams, config: TrainingConfig) -> float:
     """Accuracy on ``config.eval_batch`` held-out sequences (a data stream separate from training)."""
+    params = _check_params(params)
+    config = _check_config(config)
     batch = _eval_batch(config)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         if isinstance(params, GatedParams):
@@ -534,6 +569,7 @@ def _check_gaps(gaps) -> tuple[int, ...]:
 
 def sweep_seeds(config: TrainingConfig, seeds: int) -> tuple[int, ...]:
     """The seeds a sweep trains with: ``config.seed``, ``config.seed + 1``, ..."""
+    config = _check_config(config)
     seeds = check_int(seeds, "seeds per gap", low=1, high=20)
     return tuple(config.seed + i for i in range(seeds))
 
