@@ -409,3 +409,65 @@ def test_gru_product_is_deterministic_and_bounded_for_large_n():
     np.testing.assert_array_equal(a.log_sv, b.log_sv)
     plan = SP.work_plan(256, 3000, stack=True)
     assert plan.product_steps * 256 * 256 * 8 <= SP.MAX_STACK_BYTES
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+@pytest.mark.parametrize("steps", [float("nan"), "x", 1j, float("inf"), 1e308, 3])
+def test_step_spectra_refuses_non_list_steps(steps):
+    with pytest.raises(ValueError, match="steps"):
+        step_spectra(np.stack([0.5 * np.eye(2)] * 3), steps=steps)
+
+
+@pytest.mark.parametrize("steps", [[1, 2, 2.5], [0, 1, 2], [1, 2, 10**6], [1, 2, float("nan")]])
+def test_step_spectra_refuses_bad_step_numbers(steps):
+    with pytest.raises(ValueError, match="steps"):
+        step_spectra(np.stack([0.5 * np.eye(2)] * 3), steps=steps)
+
+
+def test_step_spectra_keeps_given_steps():
+    out = step_spectra(np.stack([0.5 * np.eye(2)] * 3), steps=[4.0, 7, 9])
+    assert out.steps.tolist() == [4, 7, 9] and out.steps.dtype.kind == "i"
+
+
+@pytest.mark.parametrize("kw,word", [
+    (dict(n=10**12), "n"), (dict(scale=1e308), "input scale"), (dict(seed=-1), "seed"),
+    (dict(seed=2.5), "seed"), (dict(seed=None), "seed"), (dict(seed=float("nan")), "seed"),
+])
+def test_drive_inputs_refuses(kw, word):
+    args = dict(T=10, n=3, scale=1.0, seed=0) | kw
+    with pytest.raises(ValueError, match=word):
+        drive_inputs(**args)
+
+
+@pytest.mark.parametrize("kw,word", [
+    (dict(n=10**12), "n"), (dict(input_scale=1e308), "input_scale"), (dict(bias=float("nan")), "bias"),
+    (dict(bias="x"), "bias"), (dict(bias=1j), "bias"), (dict(bias=None), "bias"),
+    (dict(n=1024, T=100), "MB"),
+])
+def test_independent_jacobians_refuses(kw, word):
+    args = dict(n=3, T=5) | kw
+    with pytest.raises(ValueError, match=word):
+        independent_jacobians(**args)
+
+
+def test_work_plan_refuses_unbounded_seconds():
+    with pytest.raises(ValueError, match="seconds"):
+        work_plan(8, 100, seconds=1e308)
+
+
+@pytest.mark.parametrize("d", [np.array([[0.5, np.nan]]), np.array([[0.5, np.inf]]), np.ones((3, 1)),
+                               [[1.0, 2.0], [3.0]]])
+def test_step_norms_refuses_bad_d(d):
+    from rnnviz.spectral import step_norms
+
+    with pytest.raises(ValueError, match=r"\bd\b"):
+        step_norms(0.5 * np.eye(2), d)
+
+
+@pytest.mark.parametrize("call", [lambda bad: matrix_spectrum(bad), lambda bad: pascanu_verdict(bad),
+                                  lambda bad: step_spectra([bad, bad])])
+def test_ragged_lists_are_named(call):
+    with pytest.raises(ValueError, match="matrix|W|jacobians"):
+        call([[1.0, 2.0], [3.0]])

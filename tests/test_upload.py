@@ -176,3 +176,15 @@ def test_reject_unknown_extension(name):
 
 def test_reject_non_bytes():
     reject("1,2\n3,4", "W.csv", "bytes")
+
+
+@pytest.mark.parametrize("data", [None, "1,0\n0,1", 10**12, -1, 2.5, float("nan"), [1.0], 1j])
+def test_digest_refuses_non_bytes(data):
+    with pytest.raises(ValueError, match=r"bytes \(data\)"):
+        upload_digest(data)
+
+
+def test_digest_refuses_oversized_bytes():
+    with pytest.raises(ValueError, match="MB are accepted"):
+        upload_digest(b"\0" * (MAX_UPLOAD_BYTES + 1))
+    assert len(upload_digest(bytearray(b"\0" * MAX_UPLOAD_BYTES))) == 32
