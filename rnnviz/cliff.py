@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from ._validate import check_float, check_int
+from ._validate import as_array, check_float, check_int
 from .clipping import clip_by_norm
 
 #: The paper's settings.
@@ -50,9 +50,9 @@ def cliff_wall_min_w(*, x0: float = CLIFF_X0) -> float:
     b* run to different attractors: the wall lies exactly on b*(w). Below it x0 is a stable fixed
     point there, and the (softer) transition between the attractors lies elsewhere, at a fold.
     """
-    x0 = check_float(x0, "x0")
-    s = expit(x0)
-    return float(1.0 / (s * (1.0 - s)))
+    x0 = check_float(x0, "x0", low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM)
+    # sigmoid'(x0) = sigmoid(x0) sigmoid(-x0): no cancellation in 1 - sigmoid(x0) for large x0
+    return float(1.0 / (expit(x0) * expit(-x0)))
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,17 @@ class CliffValues:
     dE_dw: np.ndarray
     dE_db: np.ndarray
     h_final: np.ndarray
+
+
+def _check_range(value, name: str) -> tuple[float, float]:
+    """A pair ``(lo, hi)`` of finite numbers with ``-50 <= lo < hi <= 50``."""
+    accepted = f"a pair (low, high) of numbers between -{MAX_ABS_PARAM:g} and {MAX_ABS_PARAM:g}, low < high"
+    if isinstance(value, (str, bytes)) or value is None or np.ndim(value) != 1 or len(value) != 2:
+        raise ValueError(f"{name} must be {accepted}; got {value!r}.")
+    lo, hi = (check_float(v, name, low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM) for v in value)
+    if not lo < hi:
+        raise ValueError(f"{name} must run from a smaller to a larger number; got {tuple(value)!r}.")
+    return lo, hi
 
 
 def _check_common(steps, x0, target) -> tuple[int, float, float]:
@@ -122,8 +133,8 @@ def cliff_loss_and_grad(w, b, *, steps: int = CLIFF_STEPS, x0: float = CLIFF_X0,
     (``dh_t/dθ = sigmoid'(a_t)(∂a_t/∂θ + w dh_{t-1}/dθ)``), exact up to rounding.
     """
     steps, x0, target = _check_common(steps, x0, target)
-    warr = np.asarray(w, dtype=np.float64)
-    barr = np.asarray(b, dtype=np.float64)
+    warr = as_array(w, "w", allow_empty=True, finite=False)
+    barr = as_array(b, "b", allow_empty=True, finite=False)
     for name, arr in (("w", warr), ("b", barr)):
         if not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > MAX_ABS_PARAM):
             raise ValueError(f"{name} must be finite with |{name}| <= {MAX_ABS_PARAM:g}.")
@@ -150,10 +161,8 @@ def cliff_surface(*, w_range: tuple[float, float] = (4.0, 6.0), b_range: tuple[f
                   n_w: int = 81, n_b: int = 121, steps: int = CLIFF_STEPS, x0: float = CLIFF_X0,
                   target: float = CLIFF_TARGET) -> CliffSurface:
     """Loss and exact gradient over a regular (w, b) grid, vectorised (one pass of ``steps`` updates)."""
-    w_lo, w_hi = (check_float(v, "w range", low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM) for v in w_range)
-    b_lo, b_hi = (check_float(v, "b range", low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM) for v in b_range)
-    if not (w_lo < w_hi and b_lo < b_hi):
-        raise ValueError(f"Each range must run from a smaller to a larger number; got w {w_range}, b {b_range}.")
+    w_lo, w_hi = _check_range(w_range, "w range")
+    b_lo, b_hi = _check_range(b_range, "b range")
     n_w = check_int(n_w, "n_w (grid points along w)", low=2, high=MAX_GRID)
     n_b = check_int(n_b, "n_b (grid points along b)", low=2, high=MAX_GRID)
     steps, x0, target = _check_common(steps, x0, target)
@@ -182,12 +191,12 @@ def cliff_section(w: float = 5.0, *, b_range: tuple[float, float] = (-3.3, -1.2)
     """A cross-section of the cliff at fixed ``w``: ``points`` evenly spaced b in ``b_range`` plus
     ``zoom_points`` within ``±zoom`` of the wall b*(w) (those outside the range are dropped)."""
     w = check_float(w, "w", low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM)
-    b_lo, b_hi = (check_float(v, "b range", low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM) for v in b_range)
-    if not b_lo < b_hi:
-        raise ValueError(f"The b range must run from a smaller to a larger number; got {b_range}.")
+    b_lo, b_hi = _check_range(b_range, "b range")
     points = check_int(points, "points", low=2, high=100_000)
     zoom_points = check_int(zoom_points, "zoom_points", low=0, high=100_000)
-    zoom = check_float(zoom, "zoom", low=0.0)
+    # b* lies within ±62.5 (|w|, |x0| <= 50) and b within ±50: a wider zoom only adds dropped points.
+    zoom = check_float(zoom, "zoom", low=0.0, high=4 * MAX_ABS_PARAM)
+    steps, x0, target = _check_common(steps, x0, target)
     b_star = float(x0 - w * expit(x0))
     b = np.unique(np.concatenate([np.linspace(b_lo, b_hi, points),
                                   b_star + np.linspace(-zoom, zoom, zoom_points)]))

@@ -284,7 +284,7 @@ def example_gradients(norms=(1.0, 1.0, 1.0), *, hidden: int = 4, inputs: int = 3
     ``inf``, ``-inf`` or ``nan`` entry (the first) into tensor ``poison_tensor``, to show
     what each convention does with it.
     """
-    norms = tuple(norms)
+    norms = tuple(as_array(norms, "norms (of dW, dU, db)", ndim=1, finite=False, allow_empty=True).tolist())
     if len(norms) != 3:
         raise ValueError(f"Give three norms, for dW, dU and db; got {len(norms)}.")
     norms = tuple(check_float(v, f"norm of d{name}", low=0.0) for v, name in zip(norms, TENSOR_NAMES))
@@ -297,7 +297,7 @@ def example_gradients(norms=(1.0, 1.0, 1.0), *, hidden: int = 4, inputs: int = 3
     out = []
     for shape, norm in zip(((hidden, hidden), (hidden, inputs), (hidden,)), norms):
         g = rng.standard_normal(shape)
-        out.append(g * (norm / np.linalg.norm(g)))
+        out.append((g / np.linalg.norm(g)) * norm)  # unit direction first: no overflow for huge norms
     if poison != "none":
         out[poison_tensor].flat[0] = {"inf": np.inf, "-inf": -np.inf, "nan": np.nan}[poison]
     return tuple(out)
