@@ -102,28 +102,27 @@ def _check_jacobians(jacobians) -> np.ndarray:
     return J
 
 
-def _structural_zeros(J: np.ndarray) -> np.ndarray:
-    """Per matrix of a (T, n, n) stack: exact zero singular values forced by whole zero rows or columns."""
-    out = np.empty(J.shape[0], dtype=np.int64)
-    n = J.shape[1]
-    step = max(1, _CHUNK_BYTES // (n * n))
-    for s in range(0, J.shape[0], step):
-        nz = J[s:s + step] != 0
-        out[s:s + step] = np.maximum(n - nz.any(axis=2).sum(axis=1), n - nz.any(axis=1).sum(axis=1))
-    return out
-
-
-def _row_max(J: np.ndarray) -> np.ndarray:
-    """Largest absolute entry of each row of each matrix of a (T, n, n) stack: shape (T, n)."""
-    out = np.empty(J.shape[:2])
-    step = max(1, _CHUNK_BYTES // (8 * J.shape[1] * J.shape[1]))
-    for s in range(0, J.shape[0], step):
-        out[s:s + step] = np.abs(J[s:s + step]).max(axis=2)
-    return out
+def _scan(J: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """One pass over a (T, n, n) stack: per matrix, the exact zero singular values forced by whole
+    zero rows or columns (T,); the largest absolute entry of each row (T, n); and whether every
+    matrix is monomial (at most one non-zero per row and per column)."""
+    T, n = J.shape[0], J.shape[1]
+    zeros = np.empty(T, dtype=np.int64)
+    row_max = np.empty((T, n))
+    monomial = True
+    step = max(1, _CHUNK_BYTES // (8 * n * n))
+    for s in range(0, T, step):
+        mag = np.abs(J[s:s + step])
+        row_max[s:s + step] = mag.max(axis=2)
+        nz = mag != 0
+        rows, cols = nz.sum(axis=2), nz.sum(axis=1)
+        zeros[s:s + step] = np.maximum(n - (rows > 0).sum(axis=1), n - (cols > 0).sum(axis=1))
+        monomial = monomial and bool((rows <= 1).all() and (cols <= 1).all())
+    return zeros, row_max, monomial
 
 
 def _structural_zeros_factored(W: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """As :func:`_structural_zeros` for ``J_t = diag(d_t) W`` without forming the stack."""
+    """As :func:`_scan`'s zero count for ``J_t = diag(d_t) W`` without forming the stack."""
     n = W.shape[0]
     alive = (d != 0) & (W != 0).any(axis=1)[None, :]  # rows of J_t that are not all zero
     live_cols = (alive.astype(np.float64) @ (W != 0).astype(np.float64)) > 0
@@ -216,7 +215,7 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarra
     """The graded-QR sweep shared by every public function (see the module docstring).
 
     ``get_J(t)`` returns ``J_t`` for t = 1..T; ``zeros_per_step[t-1]`` is the number of exact zero
-    singular values ``J_t`` forces (:func:`_structural_zeros`) and ``row_max[t-1]`` the largest
+    singular values ``J_t`` forces (:func:`_scan`) and ``row_max[t-1]`` the largest
     absolute entry of each of its rows (every entry of ``r_t`` is at most ``n`` times the largest,
     so dividing by it keeps the update far from overflow and underflow whatever the scale of the
     Jacobians; rows of very different sizes take the two-QR step). Returns
@@ -433,12 +432,6 @@ def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
     return _combine(svd_log, est_log, zeros)
 
 
-def _is_monomial(J: np.ndarray) -> bool:
-    """Whether every matrix in ``J`` (…, n, n) has at most one non-zero per row and per column."""
-    nz = J != 0
-    return bool((nz.sum(axis=-1) <= 1).all() and (nz.sum(axis=-2) <= 1).all())
-
-
 def _monomial_rows(T: int, n: int, get_J, *, all_rows: bool = True) -> np.ndarray:
     """Exact rows for products of monomial matrices (permutation times diagonal, e.g. identity W).
 
@@ -477,9 +470,10 @@ def product_log_singular_values(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    if _is_monomial(J):
+    zeros, row_max, monomial = _scan(J)
+    if monomial:
         return _monomial_rows(T, n, lambda t: J[t - 1])
-    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _row_max(J))
+    return _sweep(T, n, lambda t: J[t - 1], zeros, row_max)
 
 
 def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarray:
@@ -490,7 +484,7 @@ def trajectory_log_singular_values(W, a, nonlinearity: str = "tanh") -> np.ndarr
     when needed. ``a`` is ``Trajectory.a`` of an unbatched run, shape (T, n).
     """
     W, d = _factored(W, a, nonlinearity)
-    if _is_monomial(W):  # identity, diagonal or permutation W: every J_t is monomial too
+    if _scan(W[None])[2]:  # identity, diagonal or permutation W: every J_t is monomial too
         return _monomial_rows(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W)
     return _sweep(d.shape[0], W.shape[0], lambda t: d[t - 1][:, None] * W, _structural_zeros_factored(W, d),
                   np.abs(d) * np.abs(W).max(axis=1)[None, :])
@@ -528,9 +522,10 @@ def lyapunov_exponents(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    if _is_monomial(J):
+    zeros, row_max, monomial = _scan(J)
+    if monomial:
         return _monomial_rows(T, n, lambda t: J[t - 1], all_rows=False)[0] / T
-    return _sweep(T, n, lambda t: J[t - 1], _structural_zeros(J), _row_max(J), all_rows=False)[0] / T
+    return _sweep(T, n, lambda t: J[t - 1], zeros, row_max, all_rows=False)[0] / T
 
 
 def newman_exponents(n: int, sigma: float = 1.0) -> np.ndarray:
