@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_choice, check_int
+from ._validate import as_array, check_choice, check_int
 
 #: The subjects, in label order: label 0 is singular, label 1 plural.
 SUBJECTS: tuple[str, ...] = ("cat", "cats")
@@ -34,6 +34,28 @@ ENCODINGS: tuple[str, ...] = ("one_hot", "embedding")
 MAX_GAP = 1000
 #: Largest batch a single call accepts.
 MAX_BATCH = 100_000
+#: Longest rendering a caller may ask for (words).
+MAX_WORDS = 10_000
+
+
+def _token_ids(tokens, *, ndim: int) -> np.ndarray:
+    """``tokens`` as an int64 array of ``ndim`` dimensions holding ids into :data:`INPUT_WORDS`."""
+    what = f"tokens must be a {ndim}-D array of integer ids in 0..{len(INPUT_WORDS) - 1}"
+    if isinstance(tokens, np.ndarray) and np.issubdtype(tokens.dtype, np.integer):
+        tok = tokens
+    else:
+        try:
+            tok = as_array(tokens, "tokens", allow_empty=True)
+        except ValueError as exc:
+            raise ValueError(f"{what}; {exc}" if "tokens" in str(exc) else f"{what}; got {type(tokens).__name__} "
+                             f"that is not a rectangular array of numbers.") from exc
+        if np.any(tok != np.round(tok)):
+            raise ValueError(f"{what}; got non-integer values.")
+    if tok.ndim != ndim:
+        raise ValueError(f"{what}; got shape {tok.shape}.")
+    if tok.size and (tok.min() < 0 or tok.max() >= len(INPUT_WORDS)):
+        raise ValueError(f"{what}; got {tok.min()}..{tok.max()}.")
+    return tok.astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -79,11 +101,20 @@ def embedding_matrix(*, embedding_dim: int = 8, seed: int = 0) -> np.ndarray:
 def encode(tokens, *, encoding: str = "one_hot", embedding_dim: int = 8, embedding_seed: int = 0) -> np.ndarray:
     """Token ids (B, T) to network inputs (T, B, m), time first."""
     encoding = check_choice(encoding, "encoding", ENCODINGS)
-    tok = np.asarray(tokens)
-    if tok.ndim != 2 or not np.issubdtype(tok.dtype, np.integer):
-        raise ValueError(f"tokens must be a 2-D array of integer ids (B, T); got shape {tok.shape}, dtype {tok.dtype}.")
+    tok = np.asarray(tokens) if isinstance(tokens, np.ndarray) else None
+    if tok is None or tok.ndim != 2 or not np.issubdtype(tok.dtype, np.integer):
+        try:
+            tok = np.asarray(tokens)
+        except ValueError as exc:  # ragged lists: numpy's message names nothing
+            raise ValueError("tokens must be a 2-D array of integer ids (B, T) with rows of equal length; "
+                             f"got {type(tokens).__name__} that is not.") from exc
+        if tok.ndim != 2 or not np.issubdtype(tok.dtype, np.integer):
+            raise ValueError(
+                f"tokens must be a 2-D array of integer ids (B, T); got shape {tok.shape}, dtype {tok.dtype}.")
     if tok.size and (tok.min() < 0 or tok.max() >= len(INPUT_WORDS)):
         raise ValueError(f"token ids must lie in 0..{len(INPUT_WORDS) - 1}; got {tok.min()}..{tok.max()}.")
+    if tok.size > MAX_BATCH * (MAX_GAP + 1):
+        raise ValueError(f"tokens has {tok.size} entries; at most {MAX_BATCH * (MAX_GAP + 1)} are accepted.")
     if encoding == "one_hot":
         table = np.eye(len(INPUT_WORDS))
     else:
@@ -135,8 +166,12 @@ def render_sequence(tokens, label: int | None = None, *, max_words: int = 12, em
     Long middles are elided to keep ``max_words`` words (the count of hidden words is shown).
     ``emphasize`` wraps the subject and the answer in Markdown bold.
     """
-    tok = [int(t) for t in np.asarray(tokens).ravel()]
-    max_words = check_int(max_words, "max_words", low=3)
+    tok = [int(t) for t in _token_ids(tokens, ndim=1)]
+    max_words = check_int(max_words, "max_words", low=3, high=MAX_WORDS)
+    if label is not None:
+        if isinstance(label, (float, np.floating)) and float(label).is_integer():
+            label = int(label)
+        label = check_int(label, "label", low=0, high=len(VERBS) - 1)
     words = [INPUT_WORDS[t] for t in tok]
     if emphasize and words:
         words[0] = f"**{words[0]}**"
@@ -154,6 +189,8 @@ def render_sequence(tokens, label: int | None = None, *, max_words: int = 12, em
 def render_samples(batch: AgreementBatch, count: int = 4, *, max_words: int = 12,
                    emphasize: bool = False) -> tuple[str, ...]:
     """The first ``count`` sequences of a batch as words with their answers."""
-    count = check_int(count, "count", low=0)
+    if not isinstance(batch, AgreementBatch):
+        raise ValueError(f"batch must be an AgreementBatch (from make_batch); got {type(batch).__name__}.")
+    count = check_int(count, "count", low=0, high=MAX_BATCH)
     return tuple(render_sequence(batch.tokens[i], batch.labels[i], max_words=max_words, emphasize=emphasize)
                  for i in range(min(count, batch.size)))
