@@ -119,3 +119,34 @@ def test_encode_rejects_bad_tokens():
         rnnviz.encode(np.array([0, 1]))
     with pytest.raises(ValueError, match="Generator"):
         agreement.sample_tokens(3, 4, 0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"tokens": [[0, 1], [2]]}, "tokens"),                    # ragged
+    ({"tokens": "x"}, "tokens"),
+    ({"tokens": None}, "tokens"),
+    ({"tokens": [0.0, np.nan]}, "tokens"),
+    ({"tokens": [0.5, 1.0]}, "integer ids"),
+    ({"tokens": [[0, 1], [1, 2]]}, "1-D"),
+    ({"tokens": [0, 99]}, "0..17"),
+    ({"tokens": [0, 2], "label": 2}, "label"),
+    ({"tokens": [0, 2], "label": 1e308}, "label"),
+    ({"tokens": [0, 2], "label": "x"}, "label"),
+    ({"tokens": [0, 2], "max_words": 10**12}, "max_words"),
+])
+def test_render_sequence_names_the_bad_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        rnnviz.render_sequence(**kwargs)
+
+
+def test_render_sequence_accepts_lists_and_whole_float_labels():
+    assert rnnviz.render_sequence([1, 2, 4], 1.0) == rnnviz.render_sequence(np.array([1, 2, 4]), 1)
+
+
+def test_render_samples_and_encode_name_the_bad_argument():
+    with pytest.raises(ValueError, match="AgreementBatch"):
+        rnnviz.render_samples([[0, 1]], 2)
+    with pytest.raises(ValueError, match="count"):
+        rnnviz.render_samples(rnnviz.make_batch(3, 2, seed=0), 10**12)
+    with pytest.raises(ValueError, match="tokens"):
+        rnnviz.encode([[0, 1], [2]])

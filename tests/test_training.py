@@ -419,3 +419,29 @@ def test_live_spec_is_plain_json():
     spec = charts.training_live_spec([0.7, float("nan"), 0.5], [0.5, 0.5, 0.75], iterations=10)
     json.dumps(spec, allow_nan=False)
     assert len(spec["data"]["values"]) == 5  # the NaN loss is left out
+
+
+def test_public_functions_name_a_bad_argument():
+    cfg = rnnviz.TrainingConfig(gap=2, hidden=3, iterations=1, batch=2, eval_batch=2)
+    params = rnnviz.init_params(cfg)
+    batch = rnnviz.make_batch(2, 2, seed=0)
+    with pytest.raises(ValueError, match="params must be"):
+        rnnviz.loss_and_gradients(None, batch.xs, batch.labels)
+    with pytest.raises(ValueError, match="xs"):
+        rnnviz.loss_and_gradients(params, "x", batch.labels)
+    with pytest.raises(ValueError, match="xs"):
+        rnnviz.loss_and_gradients(params, [[1.0, 2.0], [3.0]], batch.labels)
+    with pytest.raises(ValueError, match="labels"):
+        rnnviz.loss_and_gradients(params, batch.xs, [0, 2])
+    with pytest.raises(ValueError, match="params must be"):
+        rnnviz.held_out_accuracy(1e308, cfg)
+    with pytest.raises(ValueError, match="config must be a TrainingConfig"):
+        rnnviz.held_out_accuracy(params, {"gap": 2})
+    with pytest.raises(ValueError, match="config must be a TrainingConfig"):
+        rnnviz.sweep_seeds(None, 2)
+    V, c, h = np.full((2, 3), 0.1), np.zeros(2), np.ones((2, 3))
+    for kw, name in (({"V": "x"}, "V"), ({"c": [[1.0], [2.0, 3.0]]}, "^c "), ({"h_last": None}, "h_last"),
+                     ({"labels": [0.5, 1.0]}, "labels")):
+        args = {"V": V, "c": c, "h_last": h, "labels": [0, 1], **kw}
+        with pytest.raises(ValueError, match=name):
+            rnnviz.softmax_readout(**args)
