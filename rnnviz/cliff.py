@@ -68,9 +68,13 @@ class CliffValues:
 def _check_range(value, name: str) -> tuple[float, float]:
     """A pair ``(lo, hi)`` of finite numbers with ``-50 <= lo < hi <= 50``."""
     accepted = f"a pair (low, high) of numbers between -{MAX_ABS_PARAM:g} and {MAX_ABS_PARAM:g}, low < high"
-    if isinstance(value, (str, bytes)) or value is None or np.ndim(value) != 1 or len(value) != 2:
+    try:
+        pair = as_array(value, name, finite=False, allow_empty=True)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be {accepted}; got {value!r}.") from exc
+    if pair.shape != (2,):
         raise ValueError(f"{name} must be {accepted}; got {value!r}.")
-    lo, hi = (check_float(v, name, low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM) for v in value)
+    lo, hi = (check_float(v, name, low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM) for v in pair.tolist())
     if not lo < hi:
         raise ValueError(f"{name} must run from a smaller to a larger number; got {tuple(value)!r}.")
     return lo, hi
