@@ -13,15 +13,12 @@ counterexample shows why the spectral radius cannot replace the spectral norm.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._validate import (MAX_HIDDEN, MAX_STEPS, as_array, as_square, check_choice, check_float, check_int,
                         check_seed)
-from ._validate import as_array as _as_array_unnamed
-from ._validate import as_square as _as_square_unnamed
 from .linalg import eigenvalues, singular_values
 from .nonlinearities import get_nonlinearity
 from .rnn import MAX_SCALE, init_recurrent
@@ -37,34 +34,6 @@ MAX_INPUT_SCALE = MAX_SCALE
 MAX_BIAS = MAX_SCALE
 #: Largest accepted ``seconds`` of :func:`work_plan` (an hour; the page uses about 1).
 MAX_SECONDS = 3600.0
-
-
-def _names(message: str, name: str) -> bool:
-    """Whether ``message`` names the argument ``name`` as a word (not inside another word)."""
-    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message) is not None
-
-
-def as_array(x, name: str, **kw) -> np.ndarray:
-    """:func:`rnnviz._validate.as_array`, but every refusal names ``name`` (numpy's own ValueError for a
-    ragged list, e.g. ``[[1.0, 2.0], [3.0]]``, does not)."""
-    try:
-        return _as_array_unnamed(x, name, **kw)
-    except ValueError as exc:
-        if _names(str(exc), name):
-            raise
-        raise ValueError(f"{name} must be an array of real numbers with rows of equal length; "
-                         f"got {type(x).__name__} ({exc}).") from exc
-
-
-def as_square(x, name: str = "W", **kw) -> np.ndarray:
-    """:func:`rnnviz._validate.as_square`, with every refusal naming ``name`` (see :func:`as_array`)."""
-    try:
-        return _as_square_unnamed(x, name, **kw)
-    except ValueError as exc:
-        if _names(str(exc), name):
-            raise
-        raise ValueError(f"{name} must be a square matrix of real numbers with rows of equal length; "
-                         f"got {type(x).__name__} ({exc}).") from exc
 
 
 # --------------------------------------------------------------------------------------------
