@@ -181,3 +181,39 @@ def test_cross_section_zooms_on_the_wall():
     assert len(far.b) == 50 and far.peak_slope < 1
     with pytest.raises(ValueError, match="smaller to a larger"):
         K.cliff_section(5.0, b_range=(-1.0, -2.0))
+
+
+# --------------------------------------------------------------------------- hostile settings (issue 8)
+
+@pytest.mark.parametrize("bad", [None, (), "ab", float("nan"), (1.0, 2.0, 3.0), [[1.0, 2.0], [3.0]], (1j, 2.0)])
+@pytest.mark.parametrize("arg", ["w_range", "b_range"])
+def test_ranges_must_be_pairs(arg, bad):
+    name = arg.replace("_", " ")
+    with pytest.raises(ValueError, match=rf"^{name} must be a pair \(low, high\)"):
+        K.cliff_surface(**{arg: bad})
+    if arg == "b_range":
+        with pytest.raises(ValueError, match=rf"^{name} must be a pair"):
+            K.cliff_section(5.0, b_range=bad)
+
+
+def test_section_checks_x0_and_zoom_before_computing():
+    for bad in ("x", 1j, None, [1.0]):
+        with pytest.raises(ValueError, match=r"^x0 must be a number"):
+            K.cliff_section(5.0, x0=bad)
+    with pytest.raises(ValueError, match=r"^zoom must be at most 200"):
+        K.cliff_section(5.0, zoom=1e308)
+
+
+def test_point_arguments_named():
+    with pytest.raises(ValueError, match=r"^w must be an array of real numbers"):
+        K.cliff_loss_and_grad("x", 0.0)
+    with pytest.raises(ValueError, match=r"^b must hold real numbers"):
+        K.cliff_loss_and_grad(5.0, 1j)
+
+
+def test_wall_min_w_x0_bounded_and_stable():
+    with pytest.raises(ValueError, match=r"^x0 must be at most 50"):
+        K.cliff_wall_min_w(x0=1e12)
+    # 1/sigmoid'(50) = 2 + e^50 + e^-50, with no 0 from 1 - sigmoid(50) rounding to 0
+    assert K.cliff_wall_min_w(x0=50.0) == pytest.approx(2.0 + math.exp(50.0), rel=1e-12)
+    assert K.cliff_wall_min_w() == pytest.approx(2.0 + math.exp(0.5) + math.exp(-0.5), rel=1e-12)

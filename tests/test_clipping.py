@@ -412,3 +412,19 @@ def test_fast_specs_match_the_altair_charts():
         assert set(spec["datasets"]) == set(full["datasets"])
         for name, frame in spec["datasets"].items():
             assert len(frame) == len(full["datasets"][name])
+
+
+# --------------------------------------------------------------------------- hostile settings (issue 8)
+
+@pytest.mark.parametrize("bad", [None, float("nan"), "abc", [[1.0, 2.0], [3.0]]])
+def test_example_gradients_norms_named(bad):
+    with pytest.raises(ValueError, match=r"^norms \(of dW, dU, db\) must be"):
+        C.example_gradients(bad)
+
+
+def test_example_gradients_huge_norms_do_not_overflow():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        grads = C.example_gradients((1e308, 1e308, 1e308), hidden=2, inputs=2)
+    assert all(np.isfinite(g).all() and np.max(np.abs(g)) <= 1e308 for g in grads)

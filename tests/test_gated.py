@@ -614,3 +614,11 @@ def test_lstm_from_torch_follows_the_pytorch_documentation():
 def test_from_torch_rejects_wrong_shapes(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_ragged_inputs_are_named(cell):
+    """A ragged list for xs gets a ValueError naming xs (issue 8)."""
+    params = getattr(rnnviz, f"init_{cell}")(3, 2, seed=0)
+    with pytest.raises(ValueError, match=r"^xs\b.*rectangular"):
+        getattr(rnnviz, f"{cell}_forward")(params, [[1.0, 2.0], [3.0]])

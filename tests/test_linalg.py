@@ -77,3 +77,10 @@ def test_bad_matrices(bad):
         spectral_norm(bad)
     with pytest.raises(ValueError):
         spectral_radius(bad)
+
+
+@pytest.mark.parametrize("fn", [singular_values, spectral_norm, spectral_radius, eigenvalues])
+def test_ragged_list_is_named(fn):
+    """A ragged list (rows of different lengths) gets a message naming the argument (issue 8)."""
+    with pytest.raises(ValueError, match=r"rectangular array of real numbers"):
+        fn([[1.0, 2.0], [3.0]])

@@ -498,3 +498,9 @@ def test_bad_jacobians(J, match):
 
 def test_cutoff_is_documented_and_sensible():
     assert 1e-15 < SVD_CUTOFF < 1e-9
+
+
+def test_ragged_jacobians_are_named():
+    """A ragged list of Jacobians gets a ValueError naming them (issue 8)."""
+    with pytest.raises(ValueError, match=r"(?i)jacobians\b.*rectangular"):
+        rnnviz.product_log_singular_values([[[1.0, 0.0], [0.0]]])

@@ -324,3 +324,9 @@ def test_bptt_is_linear_in_dL_dh(n, T, seed, name):
         np.testing.assert_allclose(
             getattr(g12, field), 2.0 * getattr(g1, field) - getattr(g2, field), rtol=1e-9, atol=1e-9
         )
+
+
+def test_ragged_inputs_are_named():
+    """A ragged list for xs gets a ValueError naming xs (issue 8), not numpy's message."""
+    with pytest.raises(ValueError, match=r"^xs\b.*rectangular"):
+        forward(0.5 * np.eye(2), [[1.0, 2.0], [3.0]], U=np.eye(2))

@@ -144,3 +144,19 @@ def test_saturation_run_overflow_is_content():
     assert run.steps_used < 1000 and np.isfinite(run.stats.saturated_fraction)
     with pytest.raises(ValueError, match="n \\(the number of hidden units\\)"):
         saturation_run(0)
+
+
+# --------------------------------------------------------------------------- hostile settings (issue 8)
+
+def test_log_abs_derivative_names_a():
+    for bad in ("x", None, [[1.0, 2.0], [3.0]], 1j):
+        with pytest.raises(ValueError, match=r"^a \(pre-activations\)"):
+            rnnviz.log_abs_derivative(bad)
+
+
+def test_log_abs_derivative_huge_a_is_silent():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = rnnviz.log_abs_derivative(np.array([1e308, -1e308, 1e300]), "tanh")
+    assert out[0] == out[1] == -np.inf and out[2] == pytest.approx(-2e300)

@@ -233,3 +233,37 @@ def test_phase_map_bad_grid():
         scalar_phase_map(np.zeros(2000), np.zeros(1000), T=2)
     with pytest.raises(ValueError, match="NaN"):
         scalar_phase_map(np.array([np.nan]), np.zeros(2), T=2)
+
+
+# --------------------------------------------------------------------------- hostile settings (issue 8)
+
+@pytest.mark.parametrize("arg", ["w", "b", "u", "h0"])
+@pytest.mark.parametrize("value", [1e308, -1e308, 1e7])
+def test_trajectory_settings_are_bounded(arg, value):
+    kw = {"w": 0.9, arg: value}
+    with pytest.raises(ValueError, match=rf"^{arg} \(.*1000000"):
+        scalar_trajectory(kw.pop("w"), T=5, **kw)
+
+
+def test_bounded_settings_at_the_limit_still_run():
+    """±1e6 is accepted; an exploding linear unit is content (a step where h stopped being finite)."""
+    tr = scalar_trajectory(1e6, b=-1e6, u=1e6, h0=1e6, x=np.full(200, 1e6), nonlinearity="linear")
+    assert tr.state_nonfinite_step is not None
+    assert np.isfinite(scalar_trajectory(-1e6, b=1e6, h0=-1e6, T=50).log_abs_grad[:-1]).all()
+
+
+def test_inputs_entries_and_amplitude_bounded():
+    with pytest.raises(ValueError, match=r"x \(inputs\) has an entry of size 1e\+300"):
+        scalar_trajectory(0.9, x=np.full(5, 1e300))
+    with pytest.raises(ValueError, match=r"^amplitude must be at most"):
+        scalar_inputs(10, kind="noise", amplitude=1e308)
+    with pytest.raises(ValueError, match=r"^h0 \(initial state\)"):
+        scalar_phase_map(np.linspace(-2, 2, 3), np.zeros(2), h0=-1e308, T=5)
+
+
+@pytest.mark.parametrize("arg", ["ws", "bs", "x"])
+def test_ragged_lists_are_named(arg):
+    kw = {"ws": [0.5, 1.0], "bs": [0.0], "x": [1.0, 2.0]}
+    kw[arg] = [[1.0, 2.0], [3.0]]
+    with pytest.raises(ValueError, match=rf"^{arg} \(.*rectangular"):
+        scalar_phase_map(kw.pop("ws"), kw.pop("bs"), **kw)
