@@ -9,6 +9,7 @@ import streamlit as st
 import rnnviz
 from rnnviz.charts import training as charts
 from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui.cache import single_flight
 from rnnviz.ui.registry import PAGES
 
 PAGE = next(p for p in PAGES if p.path == "pages/5_Training_lab.py")
@@ -294,7 +295,10 @@ if cfg is not None:
         st.button("Train to the end", key="resume", icon=":material/play_arrow:", on_click=_resume)
     elif result is None:
         with guard("Training"):
-            result = train_live(cfg)
+            # a hall on a cold server: one session trains these settings, the others wait for it
+            with single_flight(cfg, waiting="Another viewer is training exactly these settings; "
+                                            "its result appears here in a moment."):
+                result = run_store().get(cfg) or train_live(cfg)
 
 # ----------------------------------------------------------------------------- results
 
@@ -389,7 +393,9 @@ if result is not None and partner_cfg is not None and not stopped:
         st.button("Train to the end", key="resume_cmp", icon=":material/play_arrow:", on_click=_resume)
     elif partner is None:
         with guard(f"Training the {charts.CELL_LABELS[partner_cfg.cell]}"):
-            partner = train_live(partner_cfg, key="stop_cmp")
+            with single_flight(partner_cfg, waiting="Another viewer is training exactly these settings; "
+                                                    "its result appears here in a moment."):
+                partner = run_store().get(partner_cfg) or train_live(partner_cfg, key="stop_cmp")
     if partner is not None:
         pair = {r.run.config.cell: r for r in (result, partner)}
         pair = {"rnn": pair["rnn"], gated: pair[gated]}

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import threading
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import streamlit as st
@@ -57,3 +60,46 @@ def cached(func=None, *, max_entries: int = MAX_ENTRIES, max_size: int | str | N
     deco = st.cache_data(max_entries=max_entries, max_size=max_size, ttl=ttl, show_spinner=False,
                          hash_funcs=HASH_FUNCS)
     return deco if func is None else deco(func)
+
+
+class _Flights:
+    """One lock per key, so that work keyed on the same settings runs in one session at a time."""
+
+    MAX_KEYS = 256
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock(self, key: Hashable) -> threading.Lock:
+        with self._guard:
+            if key not in self._locks and len(self._locks) >= self.MAX_KEYS:
+                for old in [k for k, lk in self._locks.items() if not lk.locked()]:
+                    del self._locks[old]  # bounded: idle keys are forgotten
+            return self._locks.setdefault(key, threading.Lock())
+
+
+@st.cache_resource
+def _flights() -> _Flights:
+    return _Flights()
+
+
+@contextmanager
+def single_flight(key: Hashable, *, waiting: str) -> Iterator[None]:
+    """Run the block in one session at a time per ``key``; the others wait, showing ``waiting``.
+
+    For work that cannot go through :func:`cached` because it reports progress as it goes (live
+    training): when a hall opens the same link on a cold server, one session does the work and
+    stores its result; the others wait here, then find it stored. Waiting sessions still answer
+    a rerun (a widget change) within a quarter of a second.
+    """
+    lock = _flights().lock(key)
+    if not lock.acquire(blocking=False):
+        note = st.empty()
+        while not lock.acquire(timeout=0.25):
+            note.info(waiting, icon=":material/hourglass_top:")  # an st call: lets a rerun stop us
+        note.empty()
+    try:
+        yield
+    finally:
+        lock.release()
