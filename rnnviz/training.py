@@ -52,21 +52,10 @@ MAX_BATCH = 4096
 _PARAM_NAMES = ("W", "U", "b", "V", "c")
 
 
-def _array(x, name: str, **kw) -> np.ndarray:
-    """:func:`as_array`, with a named message also for ragged lists (numpy's own error names nothing)."""
-    try:
-        return as_array(x, name, **kw)
-    except ValueError as exc:
-        if name in str(exc):
-            raise
-        raise ValueError(f"{name} must be an array of real numbers with rows of equal length; "
-                         f"got {type(x).__name__} that is not ({exc}).") from exc
-
-
 def _check_labels(labels, B: int, k: int) -> np.ndarray:
     """``labels``: B whole numbers in 0..k-1 (integer arrays, or floats that are whole numbers)."""
     msg = f"labels must be {B} whole numbers in 0..{k - 1}"
-    arr = _array(labels, "labels", ndim=1, allow_empty=True)
+    arr = as_array(labels, "labels", ndim=1, allow_empty=True)
     if arr.shape != (B,):
         raise ValueError(f"{msg}; got shape {arr.shape}.")
     if B and (np.any(arr != np.round(arr)) or arr.min() < 0 or arr.max() >= k):
@@ -270,9 +259,9 @@ def softmax_readout(V, c, h_last, labels) -> Readout:
     non-finite outputs without warnings.
     """
     # Non-finite values are content here (a diverged model's state), so only the shapes are refused.
-    V = _array(V, "V", ndim=2, finite=False)
-    c = _array(c, "c", ndim=1, finite=False)
-    h_last = _array(h_last, "h_last", ndim=2, finite=False, allow_empty=True)
+    V = as_array(V, "V", ndim=2, finite=False)
+    c = as_array(c, "c", ndim=1, finite=False)
+    h_last = as_array(h_last, "h_last", ndim=2, finite=False, allow_empty=True)
     if V.shape[1] != h_last.shape[1] or c.shape != (V.shape[0],):
         raise ValueError(
             f"softmax_readout needs V (k, n), c (k,) and h_last (B, n); got V {V.shape}, c {c.shape}, "
@@ -336,7 +325,7 @@ def loss_and_gradients(params: RNNParams | GatedParams, xs, labels, *, nonlinear
     """
     params = _check_params(params)
     nonlinearity = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    xs = _array(xs, "xs", ndim=3)
+    xs = as_array(xs, "xs", ndim=3)
     if isinstance(params, GatedParams):
         return _gated_loss_and_gradients(params, xs, labels)
     traj = forward(params.W, xs, U=params.U, b=params.b, nonlinearity=nonlinearity)
