@@ -6,9 +6,9 @@ the argument, and must never hang, crash with another exception type or leak a w
 Finite but extreme values (1e308, subnormals) are legal input: the function either returns
 (overflow is content) or refuses with a ``ValueError``.
 
-Functions whose module has not landed yet are skipped with a reason; a function that fails
-a rule is marked ``xfail(strict=True)`` with the failing input, so the defect stays visible
-and the mark must be removed when the function is fixed.
+Functions whose module is missing are skipped with a reason. While the core was written, a
+function that failed a rule was marked ``xfail(strict=True)`` with the failing input; every one
+of those defects has been fixed, so a failure here is a new defect.
 """
 
 from __future__ import annotations
@@ -40,16 +40,8 @@ JUNK = [None, "abc", "", b"\x00\x01", {}, {"a": 1}, object(), [[1.0, 2.0], [3.0]
 
 NONFINITE = [np.nan, np.inf, -np.inf]
 
-#: as_array (rnnviz/_validate.py) calls np.iscomplexobj(x) before its try block since b9aef72, so a
-#: ragged list raises numpy's "setting an array element with a sequence ..." without the argument name.
-RAGGED = pytest.mark.xfail(strict=True, reason="ragged list, e.g. [[1.0, 2.0], [3.0]]: numpy's ValueError 'setting "
-                           "an array element with a sequence' escapes rnnviz._validate.as_array (np.iscomplexobj "
-                           "is called outside the try since b9aef72), so the message does not name the argument")
-
-
 def _junk_params():
-    return [pytest.param(v, id=_id(v), marks=RAGGED) if isinstance(v, list) and v and isinstance(v[0], list)
-            and len({len(r) for r in v}) > 1 else pytest.param(v, id=_id(v)) for v in JUNK]
+    return [pytest.param(v, id=_id(v)) for v in JUNK]
 
 #: Finite, legal, extreme values.
 EXTREME = st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e308, -1e308, 5e-324, -5e-324, 1e-300, 1e150, 3.0])
@@ -343,7 +335,7 @@ FORWARD_BAD = [
     ("xs", np.ones((4, 0, 2)), ("xs",)),
     ("xs", np.full((4, 2), np.nan), ("xs",)),
     ("xs", np.zeros((MAX_STEPS + 1, 1)), ("xs",)),
-    pytest.param("xs", [[1.0, 2.0], [3.0]], ("xs",), marks=RAGGED, id="xs-ragged"),
+    pytest.param("xs", [[1.0, 2.0], [3.0]], ("xs",), id="xs-ragged"),
     ("U", np.ones((2, 3)), ("U",)),
     ("U", np.ones(3), ("U",)),
     ("U", np.full((3, 2), -np.inf), ("U",)),
@@ -442,7 +434,7 @@ BPTT_BAD = [
     ("dL_dh", np.ones((4, 3)), ("dL_dh",)),
     ("dL_dh", np.ones(5), ("dL_dh",)),
     ("dL_dh", "grad", ("dL_dh",)),
-    pytest.param("dL_dh", [[1.0], [2.0, 3.0]], ("dL_dh",), marks=RAGGED, id="dL_dh-ragged"),
+    pytest.param("dL_dh", [[1.0], [2.0, 3.0]], ("dL_dh",), id="dL_dh-ragged"),
     ("U", np.ones((3, 3)), ("U",)),
     ("nonlinearity", "swish", ("nonlinearity",)),
 ]
@@ -621,112 +613,6 @@ MAY_REFUSE = {"inf": float("inf"), "-inf": -float("inf"), "-1": -1, "0": 0, "1e3
 ARRAY_HOSTILE = {"nan-array": "nan-array", "empty": "empty", "3-D": "3-D", "'x'": "x", "None": None,
                  "ragged": [[1.0, 2.0], [3.0]], "inf-array": "inf-array"}
 
-#: Known defects: (function, argument, value id) -> reason. Marked xfail(strict=True) below.
-_TANH_DF = ("RuntimeWarning 'overflow encountered in multiply' leaks from nonlinearities._tanh_df "
-            "(-2.0 * |a| for |a| > 9e307)")
-KNOWN: dict[tuple[str, str, str], str] = {
-    **{("scalar_inputs", "amplitude", v): "scalar_inputs(T=20, kind='noise', amplitude=±1e308): RuntimeWarning "
-       "'overflow encountered in multiply' leaks (rnnviz/scalar.py:59; amplitude has no upper bound)"
-       for v in ("1e308", "-1e308")},
-    **{("scalar_trajectory", a, v): f"scalar_trajectory({a}={v}): RuntimeWarning 'overflow encountered in "
-       "multiply' leaks from saturation.log_abs_derivative (rnnviz/saturation.py:41); no upper bound on the setting"
-       for a in ("w", "b", "u", "h0") for v in ("1e308", "-1e308")},
-    **{("scalar_phase_map", "h0", v): f"scalar_phase_map(h0={v}): RuntimeWarning 'overflow encountered in "
-       "multiply' leaks (rnnviz/scalar.py:157, the expm1 phase-map path); h0 has no upper bound"
-       for v in ("1e308", "-1e308")},
-    # ---- gated cells, training, cliff_section, step_norms, upload_digest (added 18:25 UTC)
-    **{(f, a, "ragged"): f"{f}({a}=[[1.0, 2.0], [3.0]]): " + RAGGED.kwargs["reason"].split(": ", 1)[1]
-       for f, args in (("gru_forward", ("xs", "h0")), ("gru_bptt", ("xs", "dL_dh")),
-                       ("gru_from_torch", ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
-                       ("lstm_forward", ("xs", "h0", "c0")), ("lstm_bptt", ("xs", "dL_dh", "dL_dc")),
-                       ("lstm_from_torch", ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
-                       ("loss_and_gradients", ("xs", "labels")), ("softmax_readout", ("V", "c", "h_last", "labels")),
-                       ("step_norms", ("W", "d")))
-       for a in args},
-    **{("loss_and_gradients", "params", v): f"loss_and_gradients(params={v}): AttributeError "
-       "\"object has no attribute 'W'\" (rnnviz/training.py:235); params is not checked to be RNNParams"
-       for v in (*MUST_REFUSE, *MAY_REFUSE)},
-    **{("sweep_seeds", "config", v): f"sweep_seeds(config={v}): AttributeError \"object has no attribute 'seed'\" "
-       "(rnnviz/training.py:462); config is not checked to be a TrainingConfig" for v in (*MUST_REFUSE, *MAY_REFUSE)},
-    **{("held_out_accuracy", a, v): f"held_out_accuracy({a}={v}): AttributeError (\"object has no attribute "
-       f"'{'W' if a == 'params' else 'seed'}'\", rnnviz/training.py); {a} is not type-checked"
-       for a in ("params", "config") for v in (*MUST_REFUSE, *MAY_REFUSE)},
-    **{("render_samples", "batch", v): f"render_samples(batch={v}): AttributeError \"object has no attribute 'size'\" "
-       "(rnnviz/agreement.py:159); batch is not checked to be an AgreementBatch" for v in (*MUST_REFUSE, *MAY_REFUSE)},
-    ("loss_and_gradients", "xs", "'x'"): "loss_and_gradients(xs='x'): numpy's 'could not convert string to float' "
-                                         "(rnnviz/training.py:232) does not name xs",
-    **{("softmax_readout", a, "'x'"): f"softmax_readout({a}='x'): numpy's 'could not convert string to float' "
-       "(rnnviz/training.py:182-184, np.asarray without as_array) does not name the argument" for a in ("V", "c", "h_last")},
-    **{("cliff_section", "b_range", v): f"cliff_section(b_range={v}): "
-       + ("ValueError 'not enough values to unpack'" if v == "empty" else "TypeError 'object is not iterable'")
-       + " (rnnviz/cliff.py:185 unpacks the range unchecked)" for v in ("empty", "None", "nan")},
-    ("cliff_section", "zoom", "1e308"): "cliff_section(zoom=1e308): RuntimeWarning 'overflow encountered in subtract' "
-                                        "leaks from np.linspace; zoom has no upper bound",
-    **{("cliff_section", "x0", v): f"cliff_section(x0={v}): TypeError from scipy's expit / float() at "
-       "rnnviz/cliff.py:191 (x0 not checked)" for v in ("'x'", "1j", "None", "[1.0]")},
-    ("step_norms", "d", "nan-array"): "step_norms(d with a NaN): the ValueError comes from singular_values and names "
-                                      "'matrix', not d (d is read with finite=False)",
-    ("step_norms", "d", "inf-array"): "step_norms(d with an inf): RuntimeWarning 'invalid value encountered in "
-                                      "multiply' leaks (rnnviz/spectral.py:394)",
-    **{("upload_digest", "data", v): f"upload_digest(data={v}): bytes(data) unchecked (rnnviz/upload.py:28): "
-       + ("bytes(10**12) -> MemoryError (bytes(n) allocates n zero bytes)" if v == "1e12" else
-          "TypeError/ValueError from bytes() that does not name data")
-       for v in ("nan", "'x'", "1j", "inf", "-inf", "-1", "1e308", "-1e308", "None", "1e12", "[1.0]", "2.5")},
-    **{("cliff_loss_and_grad", a, "'x'"): f"cliff_loss_and_grad({a}='x'): numpy's ValueError 'could not convert "
-       f"string to float' does not name {a}" for a in ("w", "b")},
-    **{("cliff_loss_and_grad", a, "1j"): f"cliff_loss_and_grad({a}=1j): TypeError from float() "
-       "(rnnviz/cliff.py:121-122), not ValueError" for a in ("w", "b")},
-    **{("cliff_surface", a, v): f"cliff_surface({a}={v}): "
-       + ("ValueError 'not enough values to unpack' that does not name the argument" if v == "empty"
-          else "TypeError 'object is not iterable'") + " (rnnviz/cliff.py:149-150 unpacks the range unchecked)"
-       for a in ("w_range", "b_range") for v in ("empty", "None", "nan")},
-    **{("cliff_wall_min_w", "x0", v): f"cliff_wall_min_w(x0={v}): RuntimeWarning 'divide by zero encountered in "
-       "scalar divide' leaks (rnnviz/cliff.py:51; x0 has no upper bound)" for v in ("1e308", "-1e308", "1e12")},
-    **{("example_gradients", "norms", v): f"example_gradients(norms={v}): TypeError 'object is not iterable' "
-       "(rnnviz/clipping.py:287), not ValueError" for v in ("None", "nan")},
-    ("log_abs_derivative", "a", "'x'"): "log_abs_derivative(a='x'): numpy's ValueError 'could not convert string "
-                                        "to float' does not name a (rnnviz/saturation.py:38)",
-    # saturated_intervals(lo/hi=±1e308), saturation_run(...=1e308): fixed with _tanh_df in b9aef72.
-    **{(f, a, "ragged"): f"{f}({a}=[[1.0, 2.0], [3.0]]): " + RAGGED.kwargs["reason"].split(": ", 1)[1]
-       for f, a in (("scalar_trajectory", "x"), ("scalar_phase_map", "ws"), ("scalar_phase_map", "bs"),
-                    ("derivative_stats", "W"), ("pascanu_check", "W"), ("product_log_singular_values", "jacobians"),
-                    ("trajectory_log_singular_values", "W"), ("lyapunov_exponents", "jacobians"),
-                    ("matrix_spectrum", "A"), ("step_spectra", "jacobians"), ("bound_chain", "log_product_sv"),
-                    ("bound_chain", "step_norms"), ("pascanu_verdict", "W"))},
-    ("encode", "tokens", "ragged"): "encode(tokens=[[1.0, 2.0], [3.0]]): numpy's 'setting an array element with a "
-                                    "sequence' (rnnviz/agreement.py:82) does not name tokens",
-    **{("step_spectra", "steps", v): f"step_spectra(steps={v}): int() of an unchecked value at rnnviz/spectral.py:108 "
-       "raises ValueError/TypeError/OverflowError without naming steps" for v in
-       ("nan", "'x'", "1j", "inf", "-inf", "1e308", "-1e308")},
-    ("drive_inputs", "n", "1e12"): "drive_inputs(n=10**12): n is not bounded, numpy raises MemoryError "
-                                   "'Unable to allocate 72.8 TiB' (rnnviz/spectral.py:127)",
-    ("drive_inputs", "scale", "1e308"): "drive_inputs(scale=1e308): RuntimeWarning 'overflow encountered in multiply' "
-                                        "leaks (rnnviz/spectral.py:127); scale has no upper bound",
-    **{("drive_inputs", "seed", v): f"drive_inputs(seed={v}): seed goes unchecked to np.random.default_rng, whose "
-       "TypeError/ValueError ('seed must be integer', 'expected non-negative integer') does not name seed"
-       for v in ("nan", "1j", "inf", "-inf", "-1", "1e308", "-1e308", "None", "[1.0]", "2.5")},
-    ("independent_jacobians", "n", "1e12"): "independent_jacobians(n=10**12): MemoryError 'Unable to allocate 36.4 TiB' "
-                                            "(n not bounded before drive_inputs)",
-    ("independent_jacobians", "input_scale", "1e308"): "independent_jacobians(input_scale=1e308): RuntimeWarning "
-                                                       "'overflow encountered in multiply' leaks (spectral.py:127)",
-    ("independent_jacobians", "bias", "nan"): "independent_jacobians(bias=nan) is accepted and returns NaN Jacobians "
-                                              "(bias is not checked)",
-    ("independent_jacobians", "bias", "'x'"): "independent_jacobians(bias='x'): numpy UFuncTypeError at "
-                                              "rnnviz/spectral.py:159 (bias not checked)",
-    ("independent_jacobians", "bias", "1j"): "independent_jacobians(bias=1j): ComplexWarning leaks, the imaginary part "
-                                             "is dropped (bias not checked)",
-    ("independent_jacobians", "bias", "None"): "independent_jacobians(bias=None): TypeError 'unsupported operand' at "
-                                               "rnnviz/spectral.py:159 (bias not checked)",
-    ("work_plan", "seconds", "1e308"): "work_plan(seconds=1e308): OverflowError 'cannot convert float infinity to "
-                                       "integer' at rnnviz/spectral.py:377 (seconds has no upper bound)",
-    **{("render_sequence", "tokens", v): f"render_sequence(tokens={v}): int() of unchecked tokens at "
-       "rnnviz/agreement.py:137 raises ValueError/TypeError/OverflowError without naming tokens"
-       for v in ("nan-array", "'x'", "None", "ragged", "inf-array", "nan")},
-    **{("render_sequence", "label", v): f"render_sequence(label={v}): label is not checked; int()/indexing at "
-       "rnnviz/agreement.py:146 raises ValueError/TypeError/OverflowError/IndexError without naming label"
-       for v in ("nan", "'x'", "1j", "inf", "-inf", "1e308", "-1e308", "1e12", "[1.0]", "2.5")},
-    # init_gru / init_lstm(input_scale=1e308): fixed in gated.py (was: overflow warning in _input_weights).
-}
 
 
 def _is_array_arg(value) -> bool:
@@ -765,10 +651,7 @@ def _cases():
             for vid, value in table.items():
                 must = (vid in MUST_REFUSE and not _is_array_arg(good) and not isinstance(good, bool)) \
                     or isinstance(good, str) and vid != "None"
-                marks = ()
-                if (fname, arg, vid) in KNOWN:
-                    marks = (pytest.mark.xfail(strict=True, reason=KNOWN[(fname, arg, vid)]),)
-                yield pytest.param(fname, arg, vid, value, must, id=f"{fname}-{arg}={vid}", marks=marks)
+                yield pytest.param(fname, arg, vid, value, must, id=f"{fname}-{arg}={vid}")
 
 
 def test_settings_baseline_calls_work():
