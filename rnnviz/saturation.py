@@ -18,6 +18,7 @@ from scipy.optimize import brentq
 from ._validate import as_array, as_square, check_float, check_int
 from .linalg import spectral_norm
 from .nonlinearities import LEAKY_SLOPE, Nonlinearity, get_nonlinearity
+from .spectral import PascanuVerdict, pascanu_verdict
 
 #: |f'| below this counts as saturated (the lectures' "very flat" regions).
 SATURATION_THRESHOLD = 0.1
@@ -185,32 +186,6 @@ def derivative_stats(
 
 
 @dataclass(frozen=True)
-class PascanuCheck:
-    """Pascanu et al. (2013) for one recurrent matrix: ``sigma_max(W)`` against ``1 / gamma``.
-
-    ``sufficient_for_vanishing``: ``sigma_max < 1/gamma``, so every step's Jacobian has norm
-    at most ``gamma * sigma_max < 1`` and gradients vanish exponentially whatever the inputs.
-    Otherwise the *necessary* condition for exploding holds: explosion is possible, not certain.
-    """
-
-    sigma_max: float
-    gamma: float
-    threshold: float
-    step_bound: float
-    sufficient_for_vanishing: bool
-
-
-def pascanu_check(W, nonlinearity: str | Nonlinearity = "tanh") -> PascanuCheck:
-    """Compare the largest singular value of ``W`` (not its eigenvalues) with ``1 / gamma``."""
-    return _pascanu(spectral_norm(as_square(W, "W")), get_nonlinearity(nonlinearity))
-
-
-def _pascanu(sigma: float, nl: Nonlinearity) -> PascanuCheck:
-    gamma = float(nl.gamma)
-    return PascanuCheck(sigma, gamma, 1.0 / gamma, gamma * sigma, bool(gamma * sigma < 1.0))
-
-
-@dataclass(frozen=True)
 class SaturationRun:
     """A random n-unit vanilla RNN driven by Gaussian noise, and its derivatives ``f'(a_t)``.
 
@@ -225,7 +200,7 @@ class SaturationRun:
     a: np.ndarray
     h: np.ndarray
     stats: DerivativeStats
-    pascanu: PascanuCheck
+    pascanu: PascanuVerdict
     T: int
     steps_used: int
     state_nonfinite_step: int | None
@@ -261,5 +236,5 @@ def saturation_run(
     if used == 0:  # pragma: no cover - a_1 = U x_1 + b is always finite
         raise ValueError("The very first pre-activation is not finite.")
     stats = derivative_stats(traj.a[:used], W, nl, threshold=threshold)
-    return SaturationRun(W=W, a=traj.a, h=traj.h, stats=stats, pascanu=_pascanu(stats.sigma_max, nl), T=T,
+    return SaturationRun(W=W, a=traj.a, h=traj.h, stats=stats, pascanu=pascanu_verdict(W, nl.name, sigma_max=stats.sigma_max), T=T,
                          steps_used=used, state_nonfinite_step=first_nonfinite(traj.h))

@@ -261,6 +261,16 @@ class PascanuVerdict:
     eigen_misleads: bool
 
     @property
+    def step_bound(self) -> float:
+        """``gamma * sigma_max``: no step Jacobian ``diag(f') W`` can stretch a vector by more."""
+        return self.gamma * self.sigma_max
+
+    @property
+    def sufficient_for_vanishing(self) -> bool:
+        """Pascanu's sufficient condition: ``sigma_max < 1/gamma``, so gradients must vanish."""
+        return self.regime == "vanishing"
+
+    @property
     def rate(self) -> float:
         """``gamma sigma_max(W)``: the largest factor any single step can stretch a gradient by."""
         return self.gamma * self.sigma_max

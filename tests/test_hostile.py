@@ -484,7 +484,6 @@ SETTINGS: dict[str, dict] = {
     "saturated_intervals": dict(nonlinearity="tanh", threshold=0.1, lo=-6.0, hi=6.0, num=201),
     "derivative_stats": dict(a=np.linspace(-3, 3, 15).reshape(5, 3), W=0.5 * np.eye(3), nonlinearity="tanh",
                              threshold=0.1, bins=10),
-    "pascanu_check": dict(W=0.5 * np.eye(3), nonlinearity="tanh"),
     "saturation_run": dict(n=4, T=20, weight_scale=1.0, input_scale=1.0, bias=0.0, nonlinearity="tanh", seed=0,
                            threshold=0.1),
     "init_gru": dict(n=3, m=2, scheme="gaussian", scale=1.0, input_scale=1.0, update_bias=0.0, seed=0),

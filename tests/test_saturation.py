@@ -11,7 +11,6 @@ import rnnviz
 from rnnviz.saturation import (
     derivative_stats,
     log_abs_derivative,
-    pascanu_check,
     saturated_intervals,
 )
 
@@ -102,13 +101,13 @@ def test_derivative_stats_bad_shape():
 
 def test_pascanu_uses_singular_values_not_eigenvalues():
     W = np.array([[8.0, 8.0], [-8.0, -8.0]])  # nilpotent: rho = 0, ||W||_2 = 16
-    chk = pascanu_check(W, "tanh")
+    chk = rnnviz.pascanu_verdict(W, "tanh")
     assert chk.sigma_max == pytest.approx(16.0)
     assert not chk.sufficient_for_vanishing
-    chk = pascanu_check(3.9 * np.eye(3), "sigmoid")
+    chk = rnnviz.pascanu_verdict(3.9 * np.eye(3), "sigmoid")
     assert chk.threshold == 4.0 and chk.step_bound == pytest.approx(0.975)
     assert chk.sufficient_for_vanishing
-    assert not pascanu_check(4.1 * np.eye(3), "sigmoid").sufficient_for_vanishing
+    assert not rnnviz.pascanu_verdict(4.1 * np.eye(3), "sigmoid").sufficient_for_vanishing
 
 
 def test_saturation_run_uses_the_documented_rnn():
