@@ -12,6 +12,33 @@ from pathlib import Path
 
 import pytest
 
+
+def _in_thread(fn, *args):
+    """Call ``fn`` in a fresh thread: asyncio.run() refuses to start where an event loop already
+    runs, and the browser tests' Playwright (sync API) keeps one running in the main thread."""
+    import threading
+
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # re-raised in the test's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _arun(coro):
+    import asyncio
+
+    return _in_thread(asyncio.run, coro)
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(120)
 
@@ -59,7 +86,7 @@ def test_memory_reader_reads_this_process():
 
 def test_two_sessions_on_the_trivial_app(tmp_path):
     out = tmp_path / "load.json"
-    code = load.main(["--only-baseline", "-n", "2", "--pages", "home,1_", "--run-timeout", "60",
+    code = _in_thread(load.main, ["--only-baseline", "-n", "2", "--pages", "home,1_", "--run-timeout", "60",
                       "--total-timeout", "100", "--json", str(out)])
     import json
     res = json.loads(out.read_text())
@@ -124,12 +151,12 @@ def test_ref_hash_messages_are_resolved_from_the_session_cache():
     page = load.Page("pages/1_X.py", "X")
     sess = load.Session("ws://unused", "t", 0, [page], "a=1", run_timeout=2.0)
     first = _FakeWS([_exception_msg("boom", cacheable=True), _finished()])
-    run1 = asyncio.run(sess.visit(first, page))
+    run1 = _arun(sess.visit(first, page))
     assert run1.failure is None and run1.exceptions == ["ValueError: boom"] and run1.ms > 0
     assert first.sent[0].rerun_script.page_name == "X" and first.sent[0].rerun_script.query_string == "a=1"
     # The second visit announces the cached hash; the server answers with a reference to it.
     second = _FakeWS([_finished(ForwardMsg.FINISHED_EARLY_FOR_RERUN), _ref("h-boom"), _finished()])
-    run2 = asyncio.run(sess.visit(second, page))
+    run2 = _arun(sess.visit(second, page))
     assert list(second.sent[0].rerun_script.cached_message_hashes) == ["h-boom"]
     assert run2.failure is None and run2.cache_refs == 1 and run2.exceptions == ["ValueError: boom"]
 
@@ -138,7 +165,7 @@ def test_unknown_ref_hash_and_silence_are_failures_not_hangs():
     import asyncio
     page = load.Page("app.py", "")
     sess = load.Session("ws://unused", "t", 0, [page], "", run_timeout=0.5)
-    run = asyncio.run(sess.visit(_FakeWS([_ref("nope"), _finished()]), page))
+    run = _arun(sess.visit(_FakeWS([_ref("nope"), _finished()]), page))
     assert run.ms is None and "ref_hash" in run.failure
-    run = asyncio.run(sess.visit(_FakeWS([]), page))
+    run = _arun(sess.visit(_FakeWS([]), page))
     assert run.ms is None and run.failure.startswith("timeout")
