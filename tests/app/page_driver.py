@@ -49,6 +49,17 @@ def run_page(page_path: str, *, timeout: float = TIMEOUT, **state) -> AppTest:
     return at.run(timeout=timeout)
 
 
+def clean_metrics(at: AppTest, *, charts: int, headlines: tuple[str, ...] = ()) -> dict[str, str]:
+    """Assert a page ran with no exception and no st.error, drew ``charts`` charts and shows the
+    ``headlines`` metrics; return its metrics (label -> value)."""
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert set(headlines) <= set(metrics), metrics
+    assert len(at.get("vega_lite_chart")) == charts
+    return metrics
+
+
 def timed_run(at: AppTest) -> float:
     """Run (or rerun) ``at`` at its current widget states; seconds taken."""
     start = time.perf_counter()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from page_driver import push_each, run_page
+from page_driver import clean_metrics, push_each, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,10 +21,7 @@ def _open(**state) -> AppTest:
 
 
 def _ok(at: AppTest) -> dict[str, str]:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert len(at.get("vega_lite_chart")) == CHARTS
-    return {m.label: m.value for m in at.metric}
+    return clean_metrics(at, charts=CHARTS)
 
 
 @pytest.fixture(scope="module")

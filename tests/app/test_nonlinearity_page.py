@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from page_driver import run_page
+from page_driver import clean_metrics, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,12 +21,7 @@ def _open(**state) -> AppTest:
 
 
 def _ok(at: AppTest) -> dict[str, str]:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    metrics = {m.label: m.value for m in at.metric}
-    assert set(HEADLINES) <= set(metrics), metrics
-    assert len(at.get("vega_lite_chart")) == 4
-    return metrics
+    return clean_metrics(at, charts=4, headlines=HEADLINES)
 
 
 @pytest.fixture(scope="module")
