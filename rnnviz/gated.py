@@ -235,14 +235,23 @@ def _add_diagonal(out: np.ndarray, diag: np.ndarray, offset_row: int = 0, offset
 # GRU
 # --------------------------------------------------------------------------------------------
 
-class _CellParams:
+class _NamedArrays:
+    """Parameters or their gradients, one field per name in ``NAMES`` (set by the subclass)."""
+
+    NAMES: tuple[str, ...] = ()
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays in the order of ``NAMES`` (the order clipping and optimisers use)."""
+        return tuple(getattr(self, k) for k in self.NAMES)
+
+
+class _CellParams(_NamedArrays):
     """What the GRU and LSTM parameter dataclasses share: sizes, the ordered arrays, finiteness.
 
     Subclasses set ``NAMES`` (the field order), ``_HIDDEN`` (a recurrent weight, n × n) and
     ``_INPUT`` (an input weight, n × m).
     """
 
-    NAMES: tuple[str, ...] = ()
     _HIDDEN = ""
     _INPUT = ""
 
@@ -255,10 +264,6 @@ class _CellParams:
     def m(self) -> int:
         """Number of inputs per step."""
         return int(getattr(self, self._INPUT).shape[1])
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The parameter arrays in the order of ``NAMES``."""
-        return tuple(getattr(self, k) for k in self.NAMES)
 
     def all_finite(self) -> bool:
         """Whether every weight is finite (the cell's functions refuse non-finite weights)."""
@@ -344,7 +349,7 @@ class GRUTrajectory:
 
 
 @dataclass(frozen=True)
-class GRUGradients:
+class GRUGradients(_NamedArrays):
     """Gradients of a loss from :func:`gru_bptt`.
 
     One field per parameter (same names and shapes as :class:`GRUParams`, summed over the batch),
@@ -363,9 +368,7 @@ class GRUGradients:
     b_hn: np.ndarray
     h: np.ndarray
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The parameter gradients in the order of :data:`GRU_PARAM_NAMES` (for clipping)."""
-        return tuple(getattr(self, k) for k in GRU_PARAM_NAMES)
+    NAMES = GRU_PARAM_NAMES
 
 
 def init_gru(
@@ -632,7 +635,7 @@ class LSTMTrajectory:
 
 
 @dataclass(frozen=True)
-class LSTMGradients:
+class LSTMGradients(_NamedArrays):
     """Gradients of a loss from :func:`lstm_bptt`.
 
     One field per parameter (same names and shapes as :class:`LSTMParams`, summed over the batch);
@@ -657,9 +660,7 @@ class LSTMGradients:
     h: np.ndarray
     c: np.ndarray
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The parameter gradients in the order of :data:`LSTM_PARAM_NAMES` (for clipping)."""
-        return tuple(getattr(self, k) for k in LSTM_PARAM_NAMES)
+    NAMES = LSTM_PARAM_NAMES
 
 
 def init_lstm(
