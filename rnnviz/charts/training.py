@@ -409,24 +409,24 @@ def sweep_chart(sweep: GapSweep, *, width: int = 700, height: int = 260, src: _S
                                          title="Accuracy against the gap")
 
 
-def sweep_compare_frame(sweeps) -> pd.DataFrame:
-    """One row per cell, gap and seed (``sweeps``: {cell: GapSweep}), with the cell's label."""
+def _per_cell(sweeps, frame) -> pd.DataFrame:
+    """``frame(sweep)`` for every cell of ``sweeps`` ({cell: GapSweep}), stacked, with the cell's label."""
     frames = []
     for cell, sw in sweeps.items():
-        f = sweep_frame(sw)
+        f = frame(sw)
         f.insert(0, "cell", CELL_LABELS.get(cell, cell))
         frames.append(f)
     return pd.concat(frames, ignore_index=True)
+
+
+def sweep_compare_frame(sweeps) -> pd.DataFrame:
+    """One row per cell, gap and seed (``sweeps``: {cell: GapSweep}), with the cell's label."""
+    return _per_cell(sweeps, sweep_frame)
 
 
 def sweep_compare_mean_frame(sweeps) -> pd.DataFrame:
     """One row per cell and gap: the mean held-out accuracy over the seeds."""
-    frames = []
-    for cell, sw in sweeps.items():
-        f = sweep_mean_frame(sw)
-        f.insert(0, "cell", CELL_LABELS.get(cell, cell))
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
+    return _per_cell(sweeps, sweep_mean_frame)
 
 
 def sweep_compare_summary(sweeps) -> str:
