@@ -53,6 +53,8 @@ can say.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.linalg import blas, lapack
 from scipy.special import digamma
@@ -61,6 +63,10 @@ from ._validate import MAX_HIDDEN, MAX_STEPS, as_array, as_square, check_float, 
 from .nonlinearities import get_nonlinearity
 
 _LAPACK = (lapack.dgeqrf, lapack.dormqr, blas.dtrmm)
+_LN2 = float(np.log(2.0))
+_INV_LN2 = 1.0 / _LN2
+#: Power-of-two exponent of an exact zero row of the graded triangle (every factor 2^(it - q) is 0).
+_ZERO_EXP = -(1 << 40)
 
 #: Relative size (to the largest) below which singular values come from the graded (LQ) estimates.
 SVD_CUTOFF = 1e-12
@@ -92,28 +98,41 @@ def _check_jacobians(jacobians) -> np.ndarray:
         raise ValueError(
             f"jacobians has shape {J.shape}; at most {MAX_STEPS} steps of {MAX_HIDDEN} × {MAX_HIDDEN} are accepted."
         )
-    finite_rows = np.isfinite(J).all(axis=(1, 2))
-    if not finite_rows.all():
-        t = int(np.flatnonzero(~finite_rows)[0])
+    return J
+
+
+def _scan_checked(J: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """:func:`_scan` of a stack from :func:`_check_jacobians`, refusing NaN or infinite entries
+    (the largest absolute entry of a row is finite exactly when the whole row is)."""
+    zeros, row_max, monomial = _scan(J)
+    finite_steps = np.isfinite(row_max).all(axis=1)
+    if not finite_steps.all():
+        t = int(np.flatnonzero(~finite_steps)[0])
         raise ValueError(
             f"jacobians[{t}] (the Jacobian J_{t + 1} of step {t + 1}) holds NaN or infinite values; "
             f"products are only defined for finite Jacobians (the forward pass probably overflowed)."
         )
-    return J
+    return zeros, row_max, monomial
 
 
 def _scan(J: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """One pass over a (T, n, n) stack: per matrix, the exact zero singular values forced by whole
-    zero rows or columns (T,); the largest absolute entry of each row (T, n); and whether every
-    matrix is monomial (at most one non-zero per row and per column)."""
+    zero rows or columns (T,); the largest absolute entry of each row (T, n), NaN where the row
+    holds a NaN; and whether every matrix is monomial (at most one non-zero per row and column).
+
+    Dense stretches (no zero entry anywhere, the usual case) are settled by the smallest entry
+    alone: no zero rows or columns, and not monomial (n > 1)."""
     T, n = J.shape[0], J.shape[1]
-    zeros = np.empty(T, dtype=np.int64)
+    zeros = np.zeros(T, dtype=np.int64)
     row_max = np.empty((T, n))
     monomial = True
     step = max(1, _CHUNK_BYTES // (8 * n * n))
     for s in range(0, T, step):
         mag = np.abs(J[s:s + step])
         row_max[s:s + step] = mag.max(axis=2)
+        if n > 1 and mag.min() > 0:
+            monomial = False
+            continue
         nz = mag != 0
         rows, cols = nz.sum(axis=2), nz.sum(axis=1)
         zeros[s:s + step] = np.maximum(n - (rows > 0).sum(axis=1), n - (cols > 0).sum(axis=1))
@@ -222,8 +241,9 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarra
     (T+1, n) rows, or only row 0 as (1, n) when ``all_rows`` is False.
 
     State after step k (product ``P_{k-1}^T = Q R``): ``Q`` kept as LAPACK Householder reflectors
-    (``hh``, ``tau``: applying them costs less than forming Q); ``R = diag(exp(Lc)) Rr`` with
-    ``nrm`` the row norms of ``Rr`` and ``L = Lc + log(nrm)`` the log row norms of ``R``.
+    (``hh``, ``tau``: applying them costs less than forming Q); ``R = diag(2^Ec) Rr`` with
+    integer exponents ``Ec``, ``nrm`` the row norms of ``Rr`` and ``L = Ec log 2 + log(nrm)`` the
+    log row norms of ``R``.
     """
     if n == 1:  # scalars: the log of a product is the sum of the logs, exactly and at once
         with np.errstate(divide="ignore"):
@@ -247,7 +267,7 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarra
     Rr = np.eye(n, order="F")
     nrm = np.ones(n)
     L = np.zeros(n)
-    Lc = np.zeros(n)
+    Ec = np.zeros(n, dtype=np.int64)
     # small chunks, so that the number of rows going into each SVD follows the spread closely
     chunk = max(1, min(T, 256, _CHUNK_BYTES // (8 * n * n))) if all_rows else 1
     buf_S = np.empty((chunk, n, n))
@@ -260,60 +280,58 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarra
             return out
         if k_start < T:  # start the graded state from the QR of P_k^T (well conditioned)
             hh, tau, _, _ = geqrf(np.array(P.T, order="F"), lwork=lwork)
-            Rr = np.asfortranarray(np.triu(hh))
-            nrm = np.sqrt(np.einsum("ij,ij->i", Rr, Rr))
-            Lc = np.full(n, log_scale)
-            with np.errstate(divide="ignore"):
-                L = Lc + np.log(nrm)
-            Lc[nrm == 0] = -np.inf
-            nrm[nrm == 0] = 1.0
+            Rr, nrm, Ec, L = _regrade(np.triu(hh), np.full(n, log_scale))
     first = k_start - 1  # output row held in buffer slot 0
     filled = 0
 
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         def update(h, log_scale):
-            """R <- exp(log_scale) * triu(h) @ R, on the graded state (L, Lc, Rr, nrm).
+            """R <- exp(log_scale) * triu(h) @ R, on the graded state (L, Ec, Rr, nrm).
 
-            Row i = sum_{j>=i} r_ij e^{Lc_j} Rr_j (rows of Rr have norms nrm; R's rows have log
-            norms L = Lc + log nrm). Factor e^{s_i} out of row i with s_i >= L_j for all j >= i, so
-            every term has norm <= |r_ij|: no overflow. trmm reads only the upper triangle of h
-            (j >= i); what lies below may be inf. A row that comes out tiny is redone in the log
-            domain.
+            ``R = diag(2^Ec) Rr`` with integer exponents ``Ec``; the rows of ``Rr`` have norms
+            ``nrm`` and R's rows log norms ``L = Ec log 2 + log nrm`` (-inf: an exact zero row).
+            Row i = sum_{j>=i} r_ij 2^{Ec_j} Rr_j. Factor 2^{q_i} out of row i, with q_i the
+            smallest integer such that 2^{q_i} >= |R_j| for all j >= i, so every term has norm
+            <= |r_ij|: no overflow. The factors 2^{Ec_j - q_i} are exact powers of two, built from
+            their bits (an integer subtraction per entry instead of an exp); those below 2^-1022
+            are negligible terms (every kept row has norm > 1e-200) and are set to exactly 0.
+            trmm reads only the upper triangle of h (j >= i). A row that comes out tiny is redone
+            in the log domain.
             """
-            nonlocal L, Lc, Rr, nrm
-            Lmax, Lmin = L.max(), L.min()
-            if Lmax - Lmin < 600.0:  # (false with -inf rows) one column scaling does it
-                s = np.full(n, Lmax)
-                D = h * np.exp(Lc - Lmax)[None, :]
-            else:
-                s = np.maximum.accumulate(L[::-1])[::-1]
-                if Lmin == -np.inf:
-                    s[~np.isfinite(s)] = 0.0
-                D = np.subtract(Lc[None, :], s[:, None], order="F")
-                # terms below e^-700 of their row are negligible (every kept row has norm > 1e-200);
-                # clipping them keeps exp out of its slow subnormal range
-                np.maximum(D, -700.0, out=D)
-                np.exp(D, out=D)
-                D *= h
-            s += log_scale
-            Rn = trmm(1.0, D, Rr)
+            nonlocal L, Ec, Rr, nrm
+            q = np.maximum.accumulate(L[::-1])[::-1]
+            q *= _INV_LN2
+            np.ceil(q, out=q)
+            if q[-1] == -np.inf:  # exact zero rows at the bottom: nothing to factor out there
+                q[np.isneginf(q)] = 0.0
+            qi = q.astype(np.int64)
+            X = np.subtract(Ec[None, :], qi[:, None], order="F")
+            np.maximum(X, -1023, out=X)  # (np.clip costs more than both calls)
+            np.minimum(X, 1023, out=X)
+            X += 1023
+            X <<= 52
+            D = X.view(np.float64)
+            D *= h
+            x = log_scale * _INV_LN2
+            whole = math.floor(x)
+            Rn = trmm(2.0 ** (x - whole), D, Rr)
             new_nrm = np.sqrt(np.einsum("ij,ij->i", Rn, Rn))
             if new_nrm.min() > 1e-200 and new_nrm.max() < 1e200:
-                Rr, nrm, Lc = Rn, new_nrm, s
-                L = Lc + np.log(nrm)
+                Rr, nrm = Rn, new_nrm
+                Ec = qi
+                Ec += whole
+                L = Ec * _LN2
+                L += np.log(nrm)
                 return
             # a row came out tiny, zero or huge: exact zero rows are fine as they are; anything
             # else is redone in the log domain, where nothing can underflow
             r = np.triu(h)
             exact_zero = ~((r != 0) & np.isfinite(L)[None, :]).any(axis=1)
             if (~((new_nrm > 1e-200) & (new_nrm < 1e200)) & ~exact_zero).any():
-                Rn, new_nrm, s = _exact_update(r, L, Rr, nrm)
-                s += log_scale
-            Rr, nrm, Lc = Rn, new_nrm, s
-            L = Lc + np.log(nrm)
-            zero = nrm == 0
-            nrm[zero] = 1.0
-            Lc[zero] = -np.inf  # an exact zero row contributes exactly nothing from now on
+                Rn, _, s = _exact_update(r, L, Rr, nrm)
+                Rr, nrm, Ec, L = _regrade(Rn, s + log_scale)
+            else:  # Rn already holds the fractional part of the scale
+                Rr, nrm, Ec, L = _regrade(Rn, (q + whole) * _LN2)
 
         for k in range(k_start, 0, -1):
             if split[k - 1]:
@@ -386,14 +404,36 @@ def _exact_update(r, L, Rr, nrm):
     return Rn, row, c
 
 
+def _regrade(rows, shift):
+    """The graded state ``(Rr, nrm, Ec, L)`` of the matrix whose row i is ``exp(shift_i) * rows[i]``.
+
+    Shifts become integer powers of two ``Ec`` (the rest of each shift, a factor in (1/2, 1],
+    goes into the row); exact zero rows get ``Ec`` far below any real row and ``L = -inf``, so
+    they contribute exactly nothing from then on.
+    """
+    x = shift * _INV_LN2
+    Ec = np.ceil(x)
+    Rr = np.asfortranarray(rows * np.exp2(x - Ec)[:, None])
+    nrm = np.sqrt(np.einsum("ij,ij->i", Rr, Rr))
+    zero = nrm == 0
+    Ec = Ec.astype(np.int64)
+    Ec[zero] = _ZERO_EXP
+    nrm[zero] = 1.0
+    L = Ec * _LN2 + np.log(nrm)
+    L[zero] = -np.inf
+    return Rr, nrm, Ec, L
+
+
 def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
     """Rows of the result from a chunk of graded triangles ``R = diag(exp(L) / nrm) S``.
 
-    Rows are sorted largest first and made unit. Where the rows have spread apart (``keep < n``),
-    one batched LQ of the unit rows ``L̃ Q̃`` gives the graded estimates (its diagonal) and, in its
-    leading ``keep × keep`` block, a small triangle with the same leading singular values for the
-    SVD. Without spread, the SVD takes the scaled rows directly and the LQ is done only for rows
-    that have values below the cutoff.
+    A row whose triangle has rows within 1e-40 of the largest only (no spread) goes to the SVD as
+    it is; an LQ of its unit rows is done only if it has values below the cutoff. Every other row
+    has its rows sorted largest first and made unit: one LQ ``L̃ Q̃`` of them gives the graded
+    estimates (its diagonal) and, in its leading ``keep × keep`` block (``keep``: the rows within
+    1e-40 of the largest), a small triangle with the same leading singular values for the SVD.
+    Those SVDs are batched by ``keep`` rounded up to a multiple of 4, so that a few rows without
+    spread do not make the whole chunk pay for full-size SVDs.
     """
     count, n = L.shape
     Lmax = L.max(axis=1)
@@ -401,33 +441,41 @@ def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
     shift = np.where(ok, Lmax, 0.0)
     rel = L - shift[:, None]
     est_log = np.full((count, n), -np.inf)
-    # rows within 1e-40 of the largest go into the SVD (padded to the chunk's widest)
-    keep = int(max(1, (rel >= _LOG_DROP).sum(axis=1).max()))
+    svd_log = np.full((count, n), -np.inf)
+    keep = np.maximum(1, (rel >= _LOG_DROP).sum(axis=1))
+    full = keep == n
 
-    def sorted_unit_rows(S, L_rel, norms):
+    def graded_lq(rows):
+        """Sorted unit rows of the chosen triangles, their LQ (lower triangle of ``h``: L̃), the
+        sorted relative log norms and the graded estimates."""
+        L_rel = rel[rows]
         order = np.argsort(-L_rel, axis=1, kind="stable")
+        S = S_stack[rows]
         flat = (order + (np.arange(S.shape[0]) * n)[:, None]).ravel()
         U = S.reshape(-1, n)[flat].reshape(S.shape)
-        U /= np.take_along_axis(norms, order, axis=1)[:, :, None]
-        return U, np.take_along_axis(L_rel, order, axis=1)
+        U /= np.take_along_axis(nrm[rows], order, axis=1)[:, :, None]
+        L_rel = np.take_along_axis(L_rel, order, axis=1)
+        h, _ = np.linalg.qr(U.transpose(0, 2, 1), mode="raw")
+        est = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + L_rel + shift[rows, None]
+        return h, L_rel, est
 
     with np.errstate(under="ignore", divide="ignore", invalid="ignore"):
-        if keep < n:
-            unit, rel = sorted_unit_rows(S_stack, rel, nrm)
-            h, _ = np.linalg.qr(unit.transpose(0, 2, 1), mode="raw")  # lower triangle of h: L̃
-            est_log = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + rel + shift[:, None]
-            small = np.tril(h[:, :keep, :keep]) * np.exp(rel[:, :keep])[:, :, None]
-            sv = np.linalg.svd(small, compute_uv=False)
-        else:  # no spread: the order of the rows does not matter to the SVD
-            sv = np.linalg.svd(S_stack * (np.exp(rel) / nrm)[:, :, None], compute_uv=False)
-        svd_log = np.log(sv) + shift[:, None]
+        if full.any():  # no spread: the order of the rows does not matter to the SVD
+            sv = np.linalg.svd(S_stack[full] * (np.exp(rel[full]) / nrm[full])[:, :, None], compute_uv=False)
+            svd_log[full] = np.log(sv) + shift[full, None]
+            need = np.flatnonzero(full & ok & (svd_log[:, -1] < svd_log[:, 0] + _LOG_CUTOFF))
+            if need.size:
+                est_log[need] = graded_lq(need)[2]
+        spread = np.flatnonzero(~full)
+        if spread.size:
+            h, L_rel, est_log[spread] = graded_lq(spread)
+            width = np.minimum(n, -(-keep[spread] // 4) * 4)
+            for w in np.unique(width):
+                sel = np.flatnonzero(width == w)
+                small = np.tril(h[sel, :w, :w]) * np.exp(L_rel[sel, :w])[:, :, None]
+                sv = np.linalg.svd(small, compute_uv=False)
+                svd_log[spread[sel], :w] = np.log(sv) + shift[spread[sel], None]
         svd_log[~ok] = -np.inf
-        if keep == n:
-            need = ok & (svd_log[:, -1] < svd_log[:, 0] + _LOG_CUTOFF)
-            if need.any():
-                unit, rel_sorted = sorted_unit_rows(S_stack[need], rel[need], nrm[need])
-                h, _ = np.linalg.qr(unit.transpose(0, 2, 1), mode="raw")
-                est_log[need] = np.log(np.abs(np.diagonal(h, axis1=1, axis2=2))) + rel_sorted + shift[need, None]
     est_log[~ok] = -np.inf
     return _combine(svd_log, est_log, zeros)
 
@@ -470,7 +518,7 @@ def product_log_singular_values(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    zeros, row_max, monomial = _scan(J)
+    zeros, row_max, monomial = _scan_checked(J)
     if monomial:
         return _monomial_rows(T, n, lambda t: J[t - 1])
     return _sweep(T, n, lambda t: J[t - 1], zeros, row_max)
@@ -522,7 +570,7 @@ def lyapunov_exponents(jacobians) -> np.ndarray:
     """
     J = _check_jacobians(jacobians)
     T, n = J.shape[0], J.shape[1]
-    zeros, row_max, monomial = _scan(J)
+    zeros, row_max, monomial = _scan_checked(J)
     if monomial:
         return _monomial_rows(T, n, lambda t: J[t - 1], all_rows=False)[0] / T
     return _sweep(T, n, lambda t: J[t - 1], zeros, row_max, all_rows=False)[0] / T
