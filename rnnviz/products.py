@@ -67,6 +67,7 @@ _LN2 = float(np.log(2.0))
 _INV_LN2 = 1.0 / _LN2
 #: Power-of-two exponent of an exact zero row of the graded triangle (every factor 2^(it - q) is 0).
 _ZERO_EXP = -(1 << 40)
+_clip = np._core.umath.clip  # the ufunc itself: np.clip's wrapper costs more than the work here
 
 #: Relative size (to the largest) below which singular values come from the graded (LQ) estimates.
 SVD_CUTOFF = 1e-12
@@ -283,6 +284,7 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarra
             Rr, nrm, Ec, L = _regrade(np.triu(hh), np.full(n, log_scale))
     first = k_start - 1  # output row held in buffer slot 0
     filled = 0
+    X = np.empty((n, n), dtype=np.int64, order="F")  # the update's factors, built in place
 
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         def update(h, log_scale):
@@ -305,11 +307,10 @@ def _sweep(T: int, n: int, get_J, zeros_per_step: np.ndarray, row_max: np.ndarra
             if q[-1] == -np.inf:  # exact zero rows at the bottom: nothing to factor out there
                 q[np.isneginf(q)] = 0.0
             qi = q.astype(np.int64)
-            X = np.subtract(Ec[None, :], qi[:, None], order="F")
-            np.maximum(X, -1023, out=X)  # (np.clip costs more than both calls)
-            np.minimum(X, 1023, out=X)
-            X += 1023
-            X <<= 52
+            # biased exponent field 1023 + Ec_j - q_i, clipped to [0, 2046] (0 is exactly 0.0)
+            np.subtract((Ec + 1023)[None, :], qi[:, None], out=X)
+            _clip(X, 0, 2046, out=X)
+            np.left_shift(X, 52, out=X)
             D = X.view(np.float64)
             D *= h
             x = log_scale * _INV_LN2
@@ -450,9 +451,8 @@ def _chunk_rows(S_stack, L, nrm, zeros) -> np.ndarray:
         sorted relative log norms and the graded estimates."""
         L_rel = rel[rows]
         order = np.argsort(-L_rel, axis=1, kind="stable")
-        S = S_stack[rows]
-        flat = (order + (np.arange(S.shape[0]) * n)[:, None]).ravel()
-        U = S.reshape(-1, n)[flat].reshape(S.shape)
+        flat = (order + (rows * n)[:, None]).ravel()  # one gather: the chosen triangles, rows sorted
+        U = S_stack.reshape(-1, n)[flat].reshape(rows.size, n, n)
         U /= np.take_along_axis(nrm[rows], order, axis=1)[:, :, None]
         L_rel = np.take_along_axis(L_rel, order, axis=1)
         h, _ = np.linalg.qr(U.transpose(0, 2, 1), mode="raw")
