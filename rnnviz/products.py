@@ -19,8 +19,11 @@ networks never leave this phase.
 QR of the last well-conditioned product, keep the QR factorisation of the transposed product
 ``P_k^T = J_{k+1}^T ... J_T^T = Q_k R_k`` (``Q_k`` orthonormal, ``R_k`` upper triangular) with one
 QR per step: ``J_k^T Q_k = Q_{k-1} r_k`` and ``R_{k-1} = r_k R_k``. ``R_k`` has exactly the singular
-values of ``P_k``. It is stored *graded*: ``R_k = diag(exp(L_k)) R̃_k`` with unit-norm rows ``R̃_k``
-and their log-norms ``L_k``, so nothing overflows or underflows however long the product is.
+values of ``P_k``. It is stored *graded*: ``R_k = diag(2^E_k) R̃_k`` with integer exponents ``E_k``
+and rows ``R̃_k`` of moderate norm (their log-norms ``L_k`` are kept too), so nothing overflows or
+underflows however long the product is. The update ``r_k R_k`` scales the entries of ``r_k`` by
+exact powers of two ``2^(E_j - q_i)`` (``2^q_i`` bounds the rows that meet in row i), written
+straight into the bits of a float64: no rounding, and no n × n ``exp`` per step.
 
 Row k of the result is read off ``R_k`` in two ways:
 
