@@ -198,6 +198,46 @@ def _window(traj, start, stop):
                         else getattr(traj, f.name)[start:stop] for f in fields(traj)))
 
 
+class _Trajectory:
+    """What the GRU and LSTM trajectory dataclasses share: sizes, one sequence of a batch, a window.
+
+    Subclasses set ``_STEP``: a field of shape (T, [B,] n), one entry per step.
+    """
+
+    _STEP = ""
+
+    @property
+    def T(self) -> int:
+        """Number of steps."""
+        return int(getattr(self, self._STEP).shape[0])
+
+    @property
+    def hidden(self) -> int:
+        """Number of hidden units n (a GRU's ``.n`` is its candidate, as in PyTorch)."""
+        return int(getattr(self, self._STEP).shape[-1])
+
+    @property
+    def batched(self) -> bool:
+        """Whether there is a batch axis (axis 1)."""
+        return getattr(self, self._STEP).ndim == 3
+
+    def sequence(self, i: int):
+        """The trajectory of sequence ``i`` of a batch (for the cell's ``*_step_jacobians``)."""
+        if not self.batched:
+            raise ValueError("sequence(i) selects one sequence of a batch; this trajectory has no batch axis.")
+        i = check_int(i, "i (the sequence index)", low=0, high=self.h.shape[1] - 1)
+        return type(self)(*(getattr(self, f.name)[:, i] for f in fields(self)))
+
+    def window(self, start: int, stop: int | None = None):
+        """Steps ``start+1 .. stop`` (default: to T) as a trajectory of their own, ``h[start]`` its start.
+
+        ``gru_step_jacobians(params, traj.window(k, k + L))`` (or ``lstm_step_jacobians``) gives
+        ``J_{k+1} .. J_{k+L}`` without building the other steps' Jacobians (a chunk of a long
+        horizon, or the single step ``window(t - 1, t)``).
+        """
+        return _window(self, start, stop)
+
+
 def _check_stack_size(T: int, size: int, fn: str) -> None:
     if T * size * size > MAX_JACOBIAN_ENTRIES:
         raise ValueError(
@@ -303,7 +343,7 @@ class GRUParams(_CellParams):
 
 
 @dataclass(frozen=True)
-class GRUTrajectory:
+class GRUTrajectory(_Trajectory):
     """The states and gate values of one GRU forward pass.
 
     ``h`` (T+1, n) with ``h[0] = h0``; ``r``, ``z`` (reset and update gates), ``n`` (candidate) and
@@ -317,35 +357,7 @@ class GRUTrajectory:
     n: np.ndarray
     hn: np.ndarray
 
-    @property
-    def T(self) -> int:
-        """Number of steps."""
-        return int(self.z.shape[0])
-
-    @property
-    def hidden(self) -> int:
-        """Number of hidden units (``.n`` is the candidate, as in PyTorch)."""
-        return int(self.z.shape[-1])
-
-    @property
-    def batched(self) -> bool:
-        """Whether there is a batch axis (axis 1)."""
-        return self.z.ndim == 3
-
-    def sequence(self, i: int) -> GRUTrajectory:
-        """The trajectory of sequence ``i`` of a batch (for :func:`gru_step_jacobians`)."""
-        if not self.batched:
-            raise ValueError("sequence(i) selects one sequence of a batch; this trajectory has no batch axis.")
-        i = check_int(i, "i (the sequence index)", low=0, high=self.h.shape[1] - 1)
-        return GRUTrajectory(*(getattr(self, f.name)[:, i] for f in fields(self)))
-
-    def window(self, start: int, stop: int | None = None) -> GRUTrajectory:
-        """Steps ``start+1 .. stop`` (default: to T) as a trajectory of their own, ``h[start]`` its start.
-
-        ``gru_step_jacobians(params, traj.window(k, k + L))`` gives ``J_{k+1} .. J_{k+L}`` without building the
-        other steps' Jacobians (a chunk of a long horizon, or the single step ``window(t - 1, t)``).
-        """
-        return _window(self, start, stop)
+    _STEP = "z"
 
 
 @dataclass(frozen=True)
@@ -583,7 +595,7 @@ class LSTMParams(_CellParams):
 
 
 @dataclass(frozen=True)
-class LSTMTrajectory:
+class LSTMTrajectory(_Trajectory):
     """The states and gate values of one LSTM forward pass.
 
     ``h``, ``c`` (T+1, n) with index 0 the initial state; ``i``, ``f``, ``g``, ``o`` (input, forget,
@@ -598,40 +610,12 @@ class LSTMTrajectory:
     g: np.ndarray
     o: np.ndarray
 
-    @property
-    def T(self) -> int:
-        """Number of steps."""
-        return int(self.f.shape[0])
-
-    @property
-    def hidden(self) -> int:
-        """Number of hidden units n."""
-        return int(self.f.shape[-1])
-
-    @property
-    def batched(self) -> bool:
-        """Whether there is a batch axis (axis 1)."""
-        return self.f.ndim == 3
+    _STEP = "f"
 
     @property
     def state(self) -> np.ndarray:
         """The full state ``[h_t, c_t]``, shape (T+1, [B,] 2n): the variable of :func:`lstm_step_jacobians`."""
         return np.concatenate([self.h, self.c], axis=-1)
-
-    def sequence(self, i: int) -> LSTMTrajectory:
-        """The trajectory of sequence ``i`` of a batch (for :func:`lstm_step_jacobians`)."""
-        if not self.batched:
-            raise ValueError("sequence(i) selects one sequence of a batch; this trajectory has no batch axis.")
-        i = check_int(i, "i (the sequence index)", low=0, high=self.h.shape[1] - 1)
-        return LSTMTrajectory(*(getattr(self, f.name)[:, i] for f in fields(self)))
-
-    def window(self, start: int, stop: int | None = None) -> LSTMTrajectory:
-        """Steps ``start+1 .. stop`` (default: to T) as a trajectory of their own, ``h[start]`` its start.
-
-        ``lstm_step_jacobians(params, traj.window(k, k + L))`` gives ``J_{k+1} .. J_{k+L}`` without building the
-        other steps' Jacobians (a chunk of a long horizon, or the single step ``window(t - 1, t)``).
-        """
-        return _window(self, start, stop)
 
 
 @dataclass(frozen=True)
