@@ -167,29 +167,27 @@ if tr is not None:
                 icon=":material/info:")
 
     # ---- charts -----------------------------------------------------------------------------
+    thinned = " Showing 1,500 of the steps." if tr.T > 1500 else ""
     left, right = st.columns(2)
     with left:
-        st.latex(r"\frac{\partial h_t}{\partial h_{t-1}} = w\,f'(a_t),\qquad a_t = w\,h_{t-1} + u\,x_t + b")
-        export.show(specs[0], name="Per-step factor")
-        st.caption("Notice: blue steps shrink the gradient, orange steps stretch it; whichever side "
-                   "of the dashed 1 most steps sit on decides the fate of the product."
-                   + (" Showing 1,500 of the steps." if tr.T > 1500 else ""))
+        export.figure(specs[0], name="Per-step factor",
+                      formulas=[r"\frac{\partial h_t}{\partial h_{t-1}} = w\,f'(a_t),\qquad a_t = w\,h_{t-1} + u\,x_t + b"],
+                      notice="blue steps shrink the gradient, orange steps stretch it; whichever side of the "
+                             "dashed 1 most steps sit on decides the fate of the product." + thinned)
     with right:
-        st.latex(r"\frac{\partial h_T}{\partial h_k} = \prod_{t=k+1}^{T} w\,f'(a_t),\qquad "
-                 r"c_{\min}^{\,T-k} \le \left|\frac{\partial h_T}{\partial h_k}\right| \le c_{\max}^{\,T-k}")
-        export.show(specs[1], name="Gradient vs distance")
-        st.caption("Notice: on a log axis an exponential is a straight line, squeezed between the "
-                   "dashed c^(T−k) of the smallest and largest factor: smaller than 1 at every step "
-                   "means exponential decay. Shaded: values float32 cannot hold. Exact zeros are "
-                   "pinned to the bottom edge (see the tooltip).")
+        export.figure(specs[1], name="Gradient vs distance",
+                      formulas=[r"\frac{\partial h_T}{\partial h_k} = \prod_{t=k+1}^{T} w\,f'(a_t),\qquad "
+                                r"c_{\min}^{\,T-k} \le \left|\frac{\partial h_T}{\partial h_k}\right| \le c_{\max}^{\,T-k}"],
+                      notice="on a log axis an exponential is a straight line, squeezed between the dashed "
+                             "c^(T−k) of the smallest and largest factor: smaller than 1 at every step means "
+                             "exponential decay. Shaded: values float32 cannot hold. Exact zeros are pinned "
+                             "to the bottom edge (see the tooltip).")
 
     left, right = st.columns(2)
     with left:
-        st.latex(r"h_t = f(w\,h_{t-1} + u\,x_t + b)")
-        export.show(specs[2], name="Hidden state")
-        st.caption("Notice: where hₜ sits decides f′(aₜ): a saturated tanh or sigmoid (hₜ near its "
-                   "limits) has tiny factors; a ReLU that hits hₜ = 0 passes nothing back."
-                   + (" Showing 1,500 of the steps." if tr.T > 1500 else ""))
+        export.figure(specs[2], name="Hidden state", formulas=[r"h_t = f(w\,h_{t-1} + u\,x_t + b)"],
+                      notice="where hₜ sits decides f′(aₜ): a saturated tanh or sigmoid (hₜ near its limits) "
+                             "has tiny factors; a ReLU that hits hₜ = 0 passes nothing back." + thinned)
     with right:
         st.latex(r"\lambda = \frac{1}{T}\sum_{t=1}^{T}\log\lvert w\,f'(a_t)\rvert"
                  r" = \frac{1}{T}\log\left|\frac{\partial h_T}{\partial h_0}\right|")
@@ -197,10 +195,10 @@ if tr is not None:
         with guard("Phase map"):
             map_spec = phase_map_spec(float(u), kind, float(amp), float(h0), f, T_map, int(seed))
             here = run(*settings[:7], T_map, int(seed)).mean_log_factor
-            export.show(with_marker(map_spec, w=float(w), b=float(b), here=here), name="Phase map")
-            st.caption(f"Notice: blue (λ < 0) is vanishing, orange (λ > 0) exploding, white the knife's "
-                       f"edge between. The diamond is your (w, b); λ is averaged over the first {T_map} "
-                       "steps with the same input. Colours are clipped at ±1.5 (tooltip: true value).")
+            export.figure(with_marker(map_spec, w=float(w), b=float(b), here=here), name="Phase map",
+                          notice=f"blue (λ < 0) is vanishing, orange (λ > 0) exploding, white the knife's edge "
+                                 f"between. The diamond is your (w, b); λ is averaged over the first {T_map} "
+                                 "steps with the same input. Colours are clipped at ±1.5 (tooltip: true value).")
 
 st.divider()
 st.subheader("The first minute of the lecture: r^k")

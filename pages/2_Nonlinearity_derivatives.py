@@ -38,15 +38,14 @@ def curves_spec() -> dict:
 
 
 st.subheader("f and f′, side by side")
-st.latex(r"\gamma = \sup_a |f'(a)|:\quad \gamma_{\tanh} = 1,\ \ \gamma_{\sigma} = \tfrac14,\ \ "
-         r"\gamma_{\mathrm{ReLU}} = 1,\qquad \tanh'(a) = 1 - \tanh^2 a,\ \ \sigma'(a) = \sigma(a)\,(1 - \sigma(a))")
-export.show(curves_spec(), name="f and f-prime", width="content")
-st.caption(
-    "Notice: the grey bands, where |f′| < 0.1, cover most of the axis for sigmoid and tanh — beyond "
-    "|a| ≈ 2.06 (sigmoid) or 1.82 (tanh) a unit passes less than a tenth of the gradient. Sigmoid's "
-    "f′ never exceeds ¼. ReLU's f′ is exactly 0 for every a ≤ 0 (filled dot: f′(0) = 0, as in PyTorch) "
-    "and 1 otherwise; leaky ReLU keeps 0.01 on the left, so it never dies completely."
-)
+export.figure(
+    curves_spec(), name="f and f-prime", width="content",
+    formulas=[r"\gamma = \sup_a |f'(a)|:\quad \gamma_{\tanh} = 1,\ \ \gamma_{\sigma} = \tfrac14,\ \ "
+              r"\gamma_{\mathrm{ReLU}} = 1,\qquad \tanh'(a) = 1 - \tanh^2 a,\ \ \sigma'(a) = \sigma(a)\,(1 - \sigma(a))"],
+    notice="the grey bands, where |f′| < 0.1, cover most of the axis for sigmoid and tanh — beyond "
+           "|a| ≈ 2.06 (sigmoid) or 1.82 (tanh) a unit passes less than a tenth of the gradient. Sigmoid's "
+           "f′ never exceeds ¼. ReLU's f′ is exactly 0 for every a ≤ 0 (filled dot: f′(0) = 0, as in PyTorch) "
+           "and 1 otherwise; leaky ReLU keeps 0.01 on the left, so it never dies completely.")
 
 st.divider()
 st.subheader("Along a real trajectory of an n-unit RNN")
@@ -127,13 +126,13 @@ if result is not None:
 
     left, right = st.columns(2)
     with left:
-        export.show(specs[0], name="Histogram of f-prime")
-        st.caption("Notice: the mass near 0 is gradient lost at that step. Sigmoid can never reach "
-                   "the right end beyond ¼; ReLU has only two bars, 0 (dead) and 1.")
+        export.figure(specs[0], name="Histogram of f-prime",
+                      notice="the mass near 0 is gradient lost at that step. Sigmoid can never reach the "
+                             "right end beyond ¼; ReLU has only two bars, 0 (dead) and 1.")
     with right:
-        export.show(specs[1], name="Units x time heat map")
-        st.caption("Notice: dark cells pass almost nothing back. Whole dark rows are units that stay "
-                   "saturated or dead; a gradient can only flow through the bright paths.")
+        export.figure(specs[1], name="Units x time heat map",
+                      notice="dark cells pass almost nothing back. Whole dark rows are units that stay "
+                             "saturated or dead; a gradient can only flow through the bright paths.")
 
     st.subheader("The connection to the gradient")
     left, right = st.columns([1, 1])
@@ -164,6 +163,6 @@ if result is not None:
             "(ρ = 0) can still have σ_max = 16."
         )
     with right:
-        export.show(specs[2], name="Per-step bound")
-        st.caption("Notice: wherever the green line dips below the black 1, that step surely shrinks "
-                   "every gradient; saturation pulls it far below the orange γ·σ_max bound.")
+        export.figure(specs[2], name="Per-step bound",
+                      notice="wherever the green line dips below the black 1, that step surely shrinks "
+                             "every gradient; saturation pulls it far below the orange γ·σ_max bound.")

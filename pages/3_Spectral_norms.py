@@ -280,19 +280,19 @@ def product_sections() -> None:
     st.subheader("The gradient path ∂h_T/∂h_k: every singular value, every distance")
     left, right = st.columns([3, 2])
     with left:
-        export.show(chart_specs["product"], name="Singular values of the product")
-        st.latex(r"\frac{\partial h_T}{\partial h_k} = J_T\,J_{T-1}\cdots J_{k+1},\qquad "
-                 r"\mu_i = \lim_{T-k\to\infty}\frac{\log \sigma_i(\partial h_T/\partial h_k)}{T-k}")
-        st.caption(
-            "Notice: each singular value falls or climbs along a straight line in log scale — exponential "
-            "vanishing or exploding, at its own rate μᵢ (the slope). The fan spreads: the gradient keeps "
-            "only a few directions alive."
-            + (" Exact zero singular values (−∞ in log) are not drawn." if (r.product_log_sv[1:] == -math.inf).any() else "")
-            + (f" **From distance {dead:,} on the product is exactly zero:** J_t at step {r.T - dead + 1:,} is the "
-               "zero matrix (every unit had f′ = 0 — dead ReLUs), so no gradient gets past it."
-               if dead is not None else "")
-            + (f" Lines shown: {len(ch.line_indices(r.W.shape[0]))} of {r.W.shape[0]} singular values, evenly spread."
-               if r.W.shape[0] > 12 else ""))
+        export.figure(
+            chart_specs["product"], name="Singular values of the product",
+            formulas=[r"\frac{\partial h_T}{\partial h_k} = J_T\,J_{T-1}\cdots J_{k+1},\qquad "
+                      r"\mu_i = \lim_{T-k\to\infty}\frac{\log \sigma_i(\partial h_T/\partial h_k)}{T-k}"],
+            notice="each singular value falls or climbs along a straight line in log scale — exponential "
+                   "vanishing or exploding, at its own rate μᵢ (the slope). The fan spreads: the gradient keeps "
+                   "only a few directions alive."
+                   + (" Exact zero singular values (−∞ in log) are not drawn." if (r.product_log_sv[1:] == -math.inf).any() else "")
+                   + (f" **From distance {dead:,} on the product is exactly zero:** J_t at step {r.T - dead + 1:,} is the "
+                      "zero matrix (every unit had f′ = 0 — dead ReLUs), so no gradient gets past it."
+                      if dead is not None else "")
+                   + (f" Lines shown: {len(ch.line_indices(r.W.shape[0]))} of {r.W.shape[0]} singular values, evenly spread."
+                      if r.W.shape[0] > 12 else ""))
     with right:
         export.show(chart_specs["lyapunov"], name="Lyapunov exponents")
         if r.theory is not None:

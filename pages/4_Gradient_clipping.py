@@ -190,14 +190,13 @@ with guard("Several tensors"):
                                   value=0, step=1)
     grads, outcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0)
     with chart_col:
-        export.show(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0),
-                    name="Clipping several tensors")
-        st.caption(
-            "**Notice:** every convention that uses one **global** norm (PyTorch, TensorFlow, Keras "
+        export.figure(
+            tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0),
+            name="Clipping several tensors",
+            notice="every convention that uses one **global** norm (PyTorch, TensorFlow, Keras "
             "`global_clipnorm`) keeps the split between dW, dU and db — angle 0°, only the length changes. "
             "Keras **`clipnorm`** clips each tensor by its own norm, so the small tensors keep their size "
-            "while W is cut down: the split changes and the gradient turns. Value clipping turns it too."
-        )
+            "while W is cut down: the split changes and the gradient turns. Value clipping turns it too.")
     st.latex(
         r"\text{global: } g_i \leftarrow \frac{c}{\max(\lVert (g_W, g_U, g_b)\rVert_2,\ c)}\, g_i"
         r"\qquad\qquad"
@@ -240,15 +239,14 @@ with guard("Non-finite gradients"):
     bad, where = POISON_LABELS[bad_label], TENSOR_LABELS.index(in_label)
     bgrads, boutcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where))
     with chart_col:
-        export.show(tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where)),
-                    name="Non-finite entries per convention", width="content")
-        st.caption(
-            "**Notice:** one bad entry and PyTorch's global norm is infinite, so its factor is 0: "
+        export.figure(
+            tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where)),
+            name="Non-finite entries per convention", width="content",
+            notice="one bad entry and PyTorch's global norm is infinite, so its factor is 0: "
             "every finite entry is wiped to 0 and the inf itself becomes NaN (a NaN entry makes "
             "everything NaN). TensorFlow and Keras `global_clipnorm` turn **everything** into NaN. "
             "Keras `clipnorm` spoils only the tensor that holds it. Value clipping turns ±inf into ±v and "
-            "lets a NaN through. None of them repairs the step: skip it, or find where the overflow starts."
-        )
+            "lets a NaN through. None of them repairs the step: skip it, or find where the overflow starts.")
     st.latex(r"\text{PyTorch: } \frac{c}{\infty + 10^{-6}} = 0,\quad 0 \cdot g_i = 0,\quad 0 \cdot \infty = \text{NaN}"
              r"\qquad\qquad"
              r"\text{TensorFlow: } \lVert g\rVert = \infty \;\Rightarrow\; \text{scale} + (\infty - \infty) = \text{NaN}")
@@ -303,15 +301,14 @@ with guard("The cliff"):
     runs = {RUN_FREE: free, RUN_HELD: held}
     surface_spec, descent_spec = cliff_specs(float(w0), float(b0), float(lr), float(mc), int(iters))
     with surf_col:
-        export.show(surface_spec, name="Cliff loss surface", width="content")
-        st.caption(
-            "**Notice:** both runs start at the same point and walk towards the wall (dashed white line: "
+        export.figure(
+            surface_spec, name="Cliff loss surface", width="content",
+            notice="both runs start at the same point and walk towards the wall (dashed white line: "
             "b*(w), drawn where x₀ is the watershed, w > 4.26). "
             "Where the unclipped run touches it, one gradient of norm in the tens or more throws it far "
             "away (ringed; hover for the numbers), usually onto a flat plateau where the gradient is ~0 "
             "and learning stops. The clipped run takes the same direction but a step of at most η·c, and "
-            "stays in the valley next to the wall."
-        )
+            "stays in the valley next to the wall.")
     k = free.biggest_step
     a, b_, c_, d = st.columns(4)
     if k is not None:
@@ -328,7 +325,6 @@ with guard("The cliff"):
     with left:
         sec = cross_section(float(w0))
         b_star, peak = sec.wall_b, sec.peak_slope
-        export.show(cross_section_spec(float(w0)), name="Cliff cross-section", width="content")
         if float(w0) <= rnnviz.cliff_wall_min_w():
             where = (f"at w = {w0:g} (below 4.26) the start x₀ is a *stable* fixed point at b* = {b_star:.4f}, "
                      "so there is no watershed there: the drop is a softer fold")
@@ -337,10 +333,11 @@ with guard("The cliff"):
         else:
             where = (f"at w = {w0:g} the loss drops by a cliff at b* = {b_star:.4f} (dashed), and the slope "
                      "there keeps growing the closer you sample")
-        st.caption(f"**Notice:** {where}. The steepest |∂E/∂b| on this grid is {peak:.3g} (log axis). One "
-                   "sigmoid step has slope at most w/4, but 50 steps multiply those slopes.")
+        export.figure(cross_section_spec(float(w0)), name="Cliff cross-section", width="content",
+                      notice=f"{where}. The steepest |∂E/∂b| on this grid is {peak:.3g} (log axis). One "
+                             "sigmoid step has slope at most w/4, but 50 steps multiply those slopes.")
     with right:
-        export.show(descent_spec, name="Loss during descent", width="content")
-        st.caption("**Notice:** the unclipped loss jumps at the iteration where its step length spikes, then "
-                   "stays flat: the plateau has no gradient to climb back with. With clipping every step is "
-                   "at most η·c long, so the run cannot be thrown.")
+        export.figure(descent_spec, name="Loss during descent", width="content",
+                      notice="the unclipped loss jumps at the iteration where its step length spikes, then "
+                             "stays flat: the plateau has no gradient to climb back with. With clipping every "
+                             "step is at most η·c long, so the run cannot be thrown.")

@@ -330,10 +330,10 @@ if result is not None:
                 f"({run.test_accuracy:.1%}) for L = {cfg.gap}. The heat map below shows why.",
                 icon=":material/info:")
 
-    export.show(result.spec("loss_acc", charts.loss_accuracy_spec), name="Loss and accuracy", width="content")
-    st.caption("Notice: the loss starts at log 2 ≈ 0.693 (a coin toss). When the network has found 'cat' "
-               "it falls towards 0 and accuracy jumps to 100 %; a flat line at 0.693 means it has learned "
-               "nothing the first word could tell it.")
+    export.figure(result.spec("loss_acc", charts.loss_accuracy_spec), name="Loss and accuracy", width="content",
+                  notice="the loss starts at log 2 ≈ 0.693 (a coin toss). When the network has found 'cat' it "
+                         "falls towards 0 and accuracy jumps to 100 %; a flat line at 0.693 means it has learned "
+                         "nothing the first word could tell it.")
 
     left, right = st.columns([3, 1], gap="medium")
     with left:
@@ -475,17 +475,17 @@ if cfg is not None:
                 bar.empty()
                 slot.empty()
     if sweep is not None and len(sweep_cells) > 1:
-        export.show(sweep.spec("sweep_cmp", charts.sweep_compare_spec),
-                    name="Accuracy against the gap, " + " vs ".join(charts.CELL_LABELS[k] for k in sweep_cells))
-        st.caption(f"Notice: {charts.sweep_compare_summary(sweep.run)} Compare where each line falls to the "
-                   f"dashed chance line: the further right the {charts.CELL_LABELS[sweep_cells[1]]}'s line stays "
-                   "up, the further its gate has carried the gradient, and so the memory of 'cat'. With preset 4's "
-                   "settings and seed 0 the plain RNN is at chance at L = 40 and 60 while the GRU reaches 100 % at "
-                   "every gap up to 100 (a single seed can get lucky — that plain RNN hit 98 % at L = 100 — so add "
-                   "seeds). Each dot is one seed; crosses are runs that blew up.")
+        export.figure(sweep.spec("sweep_cmp", charts.sweep_compare_spec),
+                      name="Accuracy against the gap, " + " vs ".join(charts.CELL_LABELS[k] for k in sweep_cells),
+                      notice=f"{charts.sweep_compare_summary(sweep.run)} Compare where each line falls to the "
+                             f"dashed chance line: the further right the {charts.CELL_LABELS[sweep_cells[1]]}'s line stays "
+                             "up, the further its gate has carried the gradient, and so the memory of 'cat'. With preset 4's "
+                             "settings and seed 0 the plain RNN is at chance at L = 40 and 60 while the GRU reaches 100 % at "
+                             "every gap up to 100 (a single seed can get lucky — that plain RNN hit 98 % at L = 100 — so add "
+                             "seeds). Each dot is one seed; crosses are runs that blew up.")
     elif sweep is not None:
-        export.show(sweep.spec("sweep", charts.sweep_spec), name="Accuracy against the gap")
-        st.caption(f"Notice: {charts.sweep_summary(sweep.run)} At short gaps the network learns; as L "
-                   "grows, fewer and fewer seeds do, and the mean falls to the dashed chance line: a vanilla "
-                   "RNN cannot carry 'cat' across a long sentence, because the gradient that would teach it "
-                   "to vanishes on the way back. (Each grey dot is one seed; crosses are runs that blew up.)")
+        export.figure(sweep.spec("sweep", charts.sweep_spec), name="Accuracy against the gap",
+                      notice=f"{charts.sweep_summary(sweep.run)} At short gaps the network learns; as L "
+                             "grows, fewer and fewer seeds do, and the mean falls to the dashed chance line: a vanilla "
+                             "RNN cannot carry 'cat' across a long sentence, because the gradient that would teach it "
+                             "to vanishes on the way back. (Each grey dot is one seed; crosses are runs that blew up.)")

@@ -4,12 +4,13 @@
 (:func:`rnnviz.charts.spec.vega_spec`) or an Altair chart goes to ``st.vega_lite_chart``, and a
 row of small buttons underneath hands out the picture (vl-convert, no browser needed) and the
 data. The buttons get callables, so nothing is converted until a viewer asks for it.
+``figure(...)`` adds what goes with a chart on a page: its formulas and a "Notice:" sentence.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -117,6 +118,17 @@ def show(spec_or_chart, *, name: str, width: str | int = "stretch", data: pd.Dat
         row.download_button(label, data=files[ext], file_name=f"{stem}.{ext}", mime=mime,
                             key=f"dl_{ext}_{stem}", icon=icon, on_click="ignore", type="tertiary",
                             help=f"Download “{name}” as {label}" + (" (its data)" if ext == "csv" else ""))
+    return stem
+
+
+def figure(spec_or_chart, *, name: str, notice: str, formulas: Sequence[str] = (), **show_kwargs) -> str:
+    """A chart as the pages draw one: its formulas (LaTeX, above it), the chart with its downloads
+    (:func:`show`, which takes ``show_kwargs``), and under it the sentence that tells the viewer
+    what to notice. Returns the file stem."""
+    for formula in formulas:
+        st.latex(formula)
+    stem = show(spec_or_chart, name=name, **show_kwargs)
+    st.caption(f"**Notice:** {notice}")
     return stem
 
 

@@ -227,6 +227,30 @@ def test_every_chart_has_its_downloads(page_path):
     assert len(set(png)) == len(png), f"{page_path}: two charts share a download key: {png}"
 
 
+FIGURE_SCRIPT = """
+import altair as alt
+import pandas as pd
+
+from rnnviz.ui import export
+
+chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_line().encode(x="x:Q", y="y:Q")
+export.figure(chart, name="A line", notice="it rises.", formulas=["y = x + 2", "x > 0"])
+export.figure(chart, name="A line", notice="the same line, drawn again.")
+"""
+
+
+def test_figure_draws_its_formulas_the_chart_and_a_notice():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(FIGURE_SCRIPT, default_timeout=30).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [x.value.strip("$\n") for x in at.get("latex")] == ["y = x + 2", "x > 0"]
+    assert len(at.get("vega_lite_chart")) == 2
+    assert [c.value for c in at.caption] == ["**Notice:** it rises.", "**Notice:** the same line, drawn again."]
+    keys = [b.key for b in at.get("download_button") if b.key.startswith("dl_png_")]
+    assert keys == ["dl_png_a-line", "dl_png_a-line-2"]  # two charts of one name: two sets of buttons
+
+
 FORMATTED_PRESET_SCRIPT = """
 import streamlit as st
 
