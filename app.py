@@ -44,17 +44,14 @@ def home_specs() -> tuple[dict, dict]:
 
 left, right = st.columns(2)
 with left:
-    export.show(home_specs()[0], name="Per-step factor of each nonlinearity")
-    st.caption(
-        "Notice: sigmoid's factor never exceeds ¼ and tanh's is near 1 only around a = 0; once a "
-        "unit saturates (|a| above 3 or so) its factor is almost 0. ReLU passes 1 or 0, nothing between."
-    )
+    export.figure(home_specs()[0], name="Per-step factor of each nonlinearity",
+                  notice="sigmoid's factor never exceeds ¼ and tanh's is near 1 only around a = 0; once a "
+                         "unit saturates (|a| above 3 or so) its factor is almost 0. ReLU passes 1 or 0, "
+                         "nothing between.")
 with right:
-    export.show(home_specs()[1], name="The same factor k times")
-    st.caption(
-        "Notice: the same factor k times. 0.9 looks harmless, yet after 60 steps only 0.2 % of "
-        "the gradient is left; 1.1 grows it about 300-fold. Only exactly 1 keeps it — a knife's edge."
-    )
+    export.figure(home_specs()[1], name="The same factor k times",
+                  notice="the same factor k times. 0.9 looks harmless, yet after 60 steps only 0.2 % of the "
+                         "gradient is left; 1.1 grows it about 300-fold. Only exactly 1 keeps it — a knife's edge.")
 
 st.subheader("Where to go")
 present = {page.path: page for page in available_pages()}

@@ -8,7 +8,7 @@ can use it directly::
     W = rnnviz.init_recurrent(64, scheme="gaussian", scale=1.0, seed=0)
 """
 
-from .linalg import eigenvalues, singular_values, spectral_norm, spectral_radius
+from .linalg import eigenvalues, singular_values, spectral_norm, spectral_norms, spectral_radius
 from .nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
 from .numerics import first_nonfinite
 from .rnn import INIT_SCHEMES, Gradients, Trajectory, bptt, forward, init_recurrent, step_jacobians
@@ -165,6 +165,7 @@ __all__ = [
     "first_nonfinite",
     "singular_values",
     "spectral_norm",
+    "spectral_norms",
     "spectral_radius",
     "NONLINEARITIES",
     "Nonlinearity",

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._validate import (MAX_HIDDEN, MAX_STEPS, as_array, as_square, check_choice, check_float, check_int,
                         check_seed)
-from .linalg import eigenvalues, singular_values
+from .linalg import eigenvalues, singular_values, spectral_norms
 from .nonlinearities import get_nonlinearity
 from .rnn import MAX_SCALE, init_recurrent
 
@@ -185,7 +185,7 @@ def independent_jacobians(n: int, T: int, *, kind: str = "gaussian", scale: floa
             h = nl.f(a)
     if not weight_norms:
         return J
-    norms = singular_values(Ws)[:, 0] if kind == "gaussian" else np.full(T, scale)
+    norms = spectral_norms(Ws) if kind == "gaussian" else np.full(T, scale)
     return J, norms
 
 
@@ -434,7 +434,7 @@ def step_norms(W, d) -> np.ndarray:
     chunk = max(1, MAX_STACK_BYTES // (8 * n * n) // 2)
     for start in range(0, d.shape[0], chunk):
         block = d[start:start + chunk][:, :, None] * W[None]
-        out[start:start + chunk] = singular_values(block)[:, 0]
+        out[start:start + chunk] = spectral_norms(block)
     return out
 
 
@@ -603,7 +603,7 @@ def spectral_analysis(setting: Setting, W_given=None, *, seconds: float = 1.0) -
             J_sampled = J[sampled - 1]
             window = T
             P, product_error = _guarded(product_log_singular_values, J)
-            norms = singular_values(J)[:, 0]
+            norms = spectral_norms(J)
             last_J = J[-1]
         else:
             W, a, nl, held = trajectory_preactivations(setting, W_given)

@@ -153,7 +153,7 @@ def optional(module: str, *names: str):
 # =========================================================================== linalg
 
 SQUARE_FUNCS = [rnnviz.spectral_norm, rnnviz.spectral_radius, rnnviz.eigenvalues]
-MATRIX_FUNCS = [rnnviz.singular_values, *SQUARE_FUNCS]
+MATRIX_FUNCS = [rnnviz.singular_values, rnnviz.spectral_norms, *SQUARE_FUNCS]
 MATRIX_NAMES = ("matrix", "A")
 
 

@@ -84,3 +84,37 @@ def test_ragged_list_is_named(fn):
     """A ragged list (rows of different lengths) gets a message naming the argument (issue 8)."""
     with pytest.raises(ValueError, match=r"rectangular array of real numbers"):
         fn([[1.0, 2.0], [3.0]])
+
+
+# ---------------------------------------------------------------- spectral_norms (a stack at once)
+
+@pytest.mark.parametrize("shape", [(7, 5, 5), (3, 4, 6), (3, 6, 4), (2, 3, 64, 64), (1, 1, 1)])
+def test_spectral_norms_agree_with_the_svd(shape):
+    A = np.random.default_rng(sum(shape)).standard_normal(shape)
+    got = rnnviz.spectral_norms(A)
+    assert got.shape == shape[:-2]
+    np.testing.assert_allclose(got, np.linalg.svd(A, compute_uv=False)[..., 0], rtol=1e-13, atol=0)
+
+
+def test_spectral_norms_of_step_jacobians_with_saturated_units():
+    # diag(f'(a_t)) W with derivatives from 1 down to 1e-30: the largest singular value is still exact
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((32, 32)) / np.sqrt(32)
+    d = np.exp(-rng.exponential(20.0, (50, 32)))
+    J = d[:, :, None] * W
+    np.testing.assert_allclose(rnnviz.spectral_norms(J), np.linalg.svd(J, compute_uv=False)[:, 0], rtol=1e-13)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e150, 1e300])
+def test_spectral_norms_neither_overflow_nor_underflow(scale):
+    # the Gram matrix of these would leave float64 (1e±600); scaled by the largest entry it does not
+    A = np.array([[3.0, 0.0], [0.0, 4.0]]) * scale
+    assert rnnviz.spectral_norms(A[None])[0] == pytest.approx(4.0 * scale, rel=1e-15)
+
+
+def test_spectral_norms_of_zero_and_empty_matrices():
+    np.testing.assert_array_equal(rnnviz.spectral_norms(np.zeros((3, 4, 4))), 0.0)
+    with pytest.raises(ValueError, match="empty"):
+        rnnviz.spectral_norms(np.zeros((2, 0, 3)))
+    with pytest.raises(ValueError, match="2-D"):
+        rnnviz.spectral_norms(np.ones(3))
