@@ -253,7 +253,7 @@ with left:
     if j_spec is not None:
         export.show(eig_spec(key, t, digest, W_given), name="Eigenvalues of W and J_t", width="content")
 st.caption(
-    "Notice: eigenvalues inside the dashed unit circle do **not** mean that gradients shrink. The "
+    "**Notice:** eigenvalues inside the dashed unit circle do **not** mean that gradients shrink. The "
     "spectral norm ‖·‖₂ can be far larger than the spectral radius ρ (for the nilpotent W: ρ = 0, ‖W‖₂ = 16); "
     "the largest stretch of a single step is the norm.")
 
@@ -266,7 +266,7 @@ with right:
     st.latex(r"\sigma_{\min}(J_t) \le \frac{\|J_t\,v\|}{\|v\|} \le \sigma_{\max}(J_t)")
     st.latex(r"\sigma_{\max}(J_t) = \|J_t\|_2 \le \gamma\,\sigma_{\max}(W)")
     st.caption(
-        "Notice: the shaded band spans all singular values of J_t, the solid line is the largest; the "
+        "**Notice:** the shaded band spans all singular values of J_t, the solid line is the largest; the "
         "largest never crosses the orange line γ·σ_max(W). Steps below the grey line 1 shrink *every* "
         "gradient; above it, some direction is stretched."
         + (" The dashed orange line is ρ(J_t), always at or below the norm." if r.W.shape[0] <= sp.RADIUS_OVER_TIME_MAX_N
@@ -301,11 +301,11 @@ def product_sections() -> None:
                      r"\sigma_i(M^{L})^{1/L} \to |\lambda_i(M)|")
             err = max((abs(a - b) for a, b in zip(r.lyapunov, r.theory) if math.isfinite(a) and math.isfinite(b)),
                       default=float("nan"))
-            st.caption(f"Notice: the bars (measured over {r.window:,} steps) sit on the black ticks "
+            st.caption(f"**Notice:** the bars (measured over {r.window:,} steps) sit on the black ticks "
                        f"({r.theory_label}); the largest gap is {err:.2g} per step.")
         else:
             st.caption(("All growth rates are −∞: the product over the window is exactly zero. " if dead is not None else "")
-                       + f"Notice: these are the slopes of the lines on the left, measured over {r.window:,} steps. "
+                       + f"**Notice:** these are the slopes of the lines on the left, measured over {r.window:,} steps. "
                        "Exact values are known for a linear unit (a repeated W: log|λᵢ(W)|; a fresh Gaussian "
                        "matrix per step: Newman's formula) — switch to linear to compare.")
 
@@ -325,7 +325,7 @@ def product_sections() -> None:
             f"| ∏ ‖J_t‖₂ | **{format_magnitude(r.chain.log_norm_product[-1] / LN10)}** |\n"
             f"| (γ·σ_max(W))^(T−k) | **{format_magnitude(r.chain.log_uniform_bound[-1] / LN10)}** |")
         st.caption(
-            "Notice: the lines never cross — "
+            "**Notice:** the lines never cross — "
             + ("each inequality holds at every distance." if r.chain.holds else
                "⚠ a crossing here would be a bug; please report it.")
             + " The gap between the first two lines is the gradient's freedom to turn between steps; "
@@ -393,7 +393,7 @@ if gru_applies:
                 k2.metric(f"GRU: σ₁ at T − k = {gru.window:,}", format_magnitude(gru_top))
                 st.metric("mean update gate z over the window", f"{gru.mean_update_gate:.3f}")
             st.caption(
-                f"Notice: the GRU's update gate near 1 (mean z = {gru.mean_update_gate:.2f} here) makes every step "
+                f"**Notice:** the GRU's update gate near 1 (mean z = {gru.mean_update_gate:.2f} here) makes every step "
                 "Jacobian close to the identity diag(z_t), so its singular values stay near 1 — log near 0 — "
                 f"over long distances, while the plain RNN's fall in straight lines: after {gru.window:,} steps "
                 f"its largest is {format_magnitude(plain_top)}, the GRU's {format_magnitude(gru_top)}. Lower b_z "

@@ -356,7 +356,7 @@ if result is not None:
             st.markdown(f"From iteration {zero[0] + 1} the gradient is exactly 0 in {zero.size} iterations "
                         "(drawn on the axis floor): the network is so sure of every answer that float64 "
                         "rounds its error to nothing.")
-        st.caption("Notice: the norm is on a log axis. A spike of many orders of magnitude is an exploding "
+        st.caption("**Notice:** the norm is on a log axis. A spike of many orders of magnitude is an exploding "
                    "gradient; without clipping it goes straight into the weights.")
 
     st.subheader("Where the gradient reaches: ‖∂ℓ/∂h_k‖ over position and iteration")
@@ -368,7 +368,7 @@ if result is not None:
                 name="Gradient reach heat map" + (" (relative)" if relative else ""))
     first, last = charts.reach_ratio(run, 0), charts.reach_ratio(run, -1)
     st.caption(
-        f"Notice: each row is one iteration, each column one word; position 1 is 'cat'/'cats'. Dark is "
+        f"**Notice:** each row is one iteration, each column one word; position 1 is 'cat'/'cats'. Dark is "
         f"small. The gradient that reaches 'cat' was {first} × the gradient at the last word at the first "
         f"iteration, and {last} × at the last one: on the way back it passes through {cfg.gap} step Jacobians "
         f"{JACOBIAN_TEXT[cfg.cell]}. A dark left side is the vanishing gradient — the only word that matters hears almost "
@@ -428,7 +428,7 @@ if pair is not None:
         story = (f"at this gap of {cfg.gap} words both still carry the gradient to 'cat'. Stretch L to 40–60 "
                  "(or click preset 4) and the plain RNN's left edge goes dark while the "
                  f"{gated_name}'s stays lit.")
-    st.caption("Notice: both maps share one colour scale, so equal colours are equal values. Look at the left "
+    st.caption("**Notice:** both maps share one colour scale, so equal colours are equal values. Look at the left "
                "edge, position 1 ('cat'/'cats'), as training goes down the rows: " + story)
 
 # ----------------------------------------------------------------------------- the sweep
