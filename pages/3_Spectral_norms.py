@@ -125,17 +125,24 @@ setting = sp.Setting(source=source, n=int(n), scale=float(scale), seed=int(seed)
 
 
 key = dataclasses.astuple(setting)   # scalars only: the cache key (an upload adds the hash of its bytes)
+#: Session state: (key, digest, seconds) of the setting whose whole horizon the viewer asked for.
+FULL = "full_horizon"
+#: The longest wait the full-horizon button offers (seconds, estimated).
+MAX_FULL_WAIT = 20.0
+asked = st.session_state.get(FULL)
+budget = asked[2] if asked is not None and asked[:2] == (key, digest) else 1.0   # work-plan seconds
 
 
 @cached(max_entries=16)
-def analyse(key: tuple, digest: str, _W):
-    """All spectra of one setting; an uploaded matrix is keyed by the hash of its bytes, not the array."""
-    return sp.spectral_analysis(sp.Setting(*key), _W)
+def analyse(key: tuple, digest: str, _W, budget: float):
+    """All spectra of one setting; an uploaded matrix is keyed by the hash of its bytes, not the array.
+    ``budget`` scales the work plan (1: the page's default; more when the viewer asked for every step)."""
+    return sp.spectral_analysis(sp.Setting(*key), _W, seconds=budget)
 
 
 @cached(max_entries=64)
-def at_step(key: tuple, t: int, digest: str, _W):
-    r = analyse(key, digest, _W)
+def at_step(key: tuple, t: int, digest: str, _W, budget: float):
+    r = analyse(key, digest, _W, budget)
     last = r.T if r.overflow_step is None else r.overflow_step - 1       # the window's last step
     if t == last and r.J_last is not None and not r.iid:
         return r.W_spectrum, sp.matrix_spectrum(r.J_last)      # the default t = T: no second forward pass
@@ -144,8 +151,8 @@ def at_step(key: tuple, t: int, digest: str, _W):
 
 
 @cached(max_entries=16)
-def specs(key: tuple, digest: str, _W) -> dict:
-    r = analyse(key, digest, _W)
+def specs(key: tuple, digest: str, _W, budget: float) -> dict:
+    r = analyse(key, digest, _W, budget)
     out = {"steps": vega_spec(ch.step_spectra_chart(r.spectra.steps, r.spectra.singular_values, r.spectra.radius,
                                                     gamma_sigma=r.verdict.rate))}
     if r.chain is None:           # the product failed; the page says so where it would be drawn
@@ -164,8 +171,8 @@ def specs(key: tuple, digest: str, _W) -> dict:
 
 
 @cached(max_entries=64)
-def eig_spec(key: tuple, t: int, digest: str, _W) -> dict:
-    w_spec, j_spec = at_step(key, t, digest, _W)
+def eig_spec(key: tuple, t: int, digest: str, _W, budget: float) -> dict:
+    w_spec, j_spec = at_step(key, t, digest, _W, budget)
     return vega_spec(ch.eigenvalue_chart(w_spec.eigenvalues, j_spec.eigenvalues, t=t,
                                          w_label="W_t" if sp.Setting(*key).iid else "W"))
 
@@ -173,8 +180,8 @@ def eig_spec(key: tuple, t: int, digest: str, _W) -> dict:
 result = None
 with guard("Spectra"):
     with st.spinner("Computing the spectra of every step and of the product…"):
-        result = analyse(key, digest, W_given)
-        chart_specs = specs(key, digest, W_given)
+        result = analyse(key, digest, W_given, budget)
+        chart_specs = specs(key, digest, W_given, budget)
 
 if result is None:
     st.stop()
@@ -202,15 +209,32 @@ if r.iid:
 if r.overflow_step is not None:
     notes.append(f"**The forward pass overflowed float64 at step {r.overflow_step:,}** (the states explode, "
                  f"too); everything below uses the {r.overflow_step - 1:,} steps before it.")
-if r.plan.product_truncated and r.window < (r.overflow_step or r.T + 1) - 1:
+usable = r.T if r.overflow_step is None else r.overflow_step - 1   # the steps before any overflow
+truncated = r.plan.product_truncated and r.window < usable
+full_seconds = sp.full_horizon_budget(r.W.shape[0], usable) if truncated and not r.iid else None
+full_wait = None if full_seconds is None else full_seconds * (sp.PRODUCT_SECONDS + sp.SPECTRA_SECONDS)
+offer_full = full_wait is not None and full_wait <= MAX_FULL_WAIT
+if truncated:
     notes.append(
         f"**Long horizon, large n:** each step of the product costs a QR and an SVD of an n × n matrix "
         f"(~n³ operations), so at n = {r.W.shape[0]} the product spectrum, the Lyapunov exponents and the "
-        f"bound chain cover the **last {r.window:,} of {r.T:,} steps**. Lower n to see all of them.")
+        f"bound chain cover the **last {r.window:,} of {usable:,} steps**, to keep the page quick. "
+        + ("Compute all of them with the button below, or lower n." if offer_full else "Lower n to see all of them."))
 if r.plan.spectra_sampled:
     notes.append(f"The per-step chart samples {len(r.spectra.steps):,} of the steps, evenly spread.")
 for note in notes:
     st.caption(":material/info: " + note)
+
+
+def ask_full(setting_key: tuple, upload: str, seconds: float) -> None:
+    st.session_state[FULL] = (setting_key, upload, seconds)
+
+
+if offer_full:
+    st.button(f"Compute all {usable:,} steps (about {math.ceil(full_wait)} s)", key="full",
+              icon=":material/all_inclusive:", on_click=ask_full, args=(key, digest, full_seconds),
+              help="The product spectrum, the Lyapunov exponents and the bound chain over every step; "
+                   "kept for these settings until you change one.")
 
 # ------------------------------------------------------------------------------------- verdict
 st.subheader("Pascanu et al. (2013): what σ_max(W) guarantees")
@@ -239,7 +263,7 @@ with right:
     t = min(int(t), r.T)
     w_spec = j_spec = None
     with guard(f"Step {t}"):
-        w_spec, j_spec = at_step(key, t, digest, W_given)
+        w_spec, j_spec = at_step(key, t, digest, W_given, budget)
     if j_spec is not None:
         e1, e2 = st.columns(2)
         e1.metric("ρ(W)" if not r.iid else "ρ(W_t)", radius_text(w_spec.radius, w_spec.norm))
@@ -251,7 +275,7 @@ with right:
     st.latex(r"\rho(J_t) \le \|J_t\|_2 \le \gamma\,\|W\|_2")
 with left:
     if j_spec is not None:
-        export.show(eig_spec(key, t, digest, W_given), name="Eigenvalues of W and J_t", width="content")
+        export.show(eig_spec(key, t, digest, W_given, budget), name="Eigenvalues of W and J_t", width="content")
 st.caption(
     "**Notice:** eigenvalues inside the dashed unit circle do **not** mean that gradients shrink. The "
     "spectral norm ‖·‖₂ can be far larger than the spectral radius ρ (for the nilpotent W: ρ = 0, ‖W‖₂ = 16); "
@@ -342,9 +366,9 @@ else:
 
 # ------------------------------------------------------------------------------------- gated cure
 @cached(max_entries=16)
-def gru_spec(key: tuple, digest: str, _W, bz: float):
+def gru_spec(key: tuple, digest: str, _W, bz: float, budget: float):
     """The GRU's product over the plain RNN's window, and the chart of both (scalar settings only)."""
-    r = analyse(key, digest, _W)
+    r = analyse(key, digest, _W, budget)
     g = sp.gru_product(sp.Setting(*key), update_bias=bz, window=r.window)
     if g.log_sv is None:
         return g, None
@@ -379,7 +403,7 @@ if gru_applies:
         gru, gru_chart = None, None
         with guard("GRU comparison"):
             with st.spinner("Running the GRU and the spectrum of its gradient paths…"):
-                gru, gru_chart = gru_spec(key, digest, W_given, float(bz))
+                gru, gru_chart = gru_spec(key, digest, W_given, float(bz), budget)
         if gru is not None and gru_chart is None:
             g_left.error(f"**GRU product:** {gru.error}", icon=":material/error:")
         elif gru is not None:

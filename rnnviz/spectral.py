@@ -423,6 +423,22 @@ def work_plan(n: int, T: int, *, seconds: float = 1.0, stack: bool = False) -> W
                     spectra_steps=min(T, MAX_SPECTRA_POINTS, max(MIN_SPECTRA_STEPS, spectra)))
 
 
+def full_horizon_budget(n: int, T: int, *, stack: bool = False) -> float | None:
+    """The ``seconds`` for :func:`work_plan` at which the product covers all ``T`` steps, or None
+    when no budget can (``stack``: the stack of independent matrices would not fit in memory).
+
+    At least 1.0 (the page's default). The page offers it behind a button, with the estimated
+    time ``seconds * (PRODUCT_SECONDS + SPECTRA_SECONDS)``.
+    """
+    n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
+    T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
+    if stack and T > MAX_STACK_BYTES // (8 * n * n):
+        return None
+    cost = STEP_OVERHEAD + PRODUCT_CUBE * float(n) ** 3
+    seconds = max(1.0, (T + 0.5) * cost / PRODUCT_SECONDS)  # + 0.5: work_plan rounds down
+    return seconds if seconds <= MAX_SECONDS else None
+
+
 def step_norms(W, d) -> np.ndarray:
     """``||diag(d_t) W||_2`` for each row d_t of ``d`` (T, n), in memory-bounded chunks."""
     W = as_square(W, "W")

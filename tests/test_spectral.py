@@ -272,6 +272,21 @@ def test_work_plan_full_where_cheap_capped_where_not():
     assert tiny.product_steps == 7 and tiny.spectra_steps == 7
 
 
+@pytest.mark.parametrize("n, T", [(64, 10_000), (128, 1000), (128, 10_000), (256, 300), (256, 10_000), (33, 9999)])
+def test_full_horizon_budget_is_the_smallest_that_covers_every_step(n, T):
+    seconds = rnnviz.full_horizon_budget(n, T)
+    assert seconds > 1.0 and work_plan(n, T).product_truncated
+    assert work_plan(n, T, seconds=seconds).product_steps == T
+    assert work_plan(n, T, seconds=seconds * (T - 1) / (T + 0.5)).product_steps < T   # no more than needed
+
+
+def test_full_horizon_budget_where_nothing_is_cut_or_nothing_can_help():
+    assert rnnviz.full_horizon_budget(16, 10_000) == 1.0            # the default already covers it
+    assert rnnviz.full_horizon_budget(256, 10_000, stack=True) is None  # 10,000 fresh 256 × 256 matrices: 5 GB
+    with pytest.raises(ValueError, match="T"):
+        rnnviz.full_horizon_budget(8, 0)
+
+
 # ----------------------------------------------------------------------------- charts (rnnviz.charts.spectral)
 
 

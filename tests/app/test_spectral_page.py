@@ -101,6 +101,38 @@ def test_heaviest_setting_n256_T10000():
     assert f"T − k = **{window:,}**" in table and "NaN" not in table
 
 
+def _window(at: AppTest) -> int:
+    label = next(k for k in _metrics(at) if k.startswith("‖∂h_T/∂h_k‖₂ at T − k = "))
+    return int(label.rsplit("= ", 1)[1].replace(",", ""))
+
+
+def test_the_whole_horizon_on_request():
+    # n = 128, T = 1000: the default plan covers the last ~550 steps, and a button offers all of them
+    at = _open(n=128, T=1000)
+    _ok(at)
+    assert 100 < _window(at) < 1000
+    assert any("button below" in c.value for c in at.caption)
+    full = at.button(key="full")
+    assert full.label.startswith("Compute all 1,000 steps (about ")
+    full.click().run(timeout=TIMEOUT)
+    _ok(at)
+    assert _window(at) == 1000
+    assert not any("Long horizon" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.key == "full"]
+    at.run(timeout=TIMEOUT)          # kept while the settings stay (the step slider, a rerun) ...
+    assert _window(at) == 1000
+    at.number_input(key="seed").set_value(1).run(timeout=TIMEOUT)
+    _ok(at)
+    assert _window(at) < 1000        # ... and dropped when a setting changes
+    assert at.button(key="full").label.startswith("Compute all 1,000 steps")
+
+
+def test_no_whole_horizon_button_where_it_would_take_too_long():
+    at = _open(n=256, T=10_000)      # every step would take minutes: lower n instead
+    assert not [b for b in at.button if b.key == "full"]
+    assert any("Lower n to see all of them" in c.value for c in at.caption)
+
+
 def test_long_horizon_small_n_is_finite_to_10000():
     at = _open(n=4, T=10_000, f="linear", scale=1.5, input=0.5)
     metrics = _ok(at)
