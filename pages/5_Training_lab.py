@@ -1,8 +1,6 @@
 """Training lab: train a vanilla RNN on "The cat … was / The cats … were" and watch its gradients."""
 
-import threading
 import time
-from collections import OrderedDict
 
 import streamlit as st
 
@@ -10,6 +8,7 @@ import rnnviz
 from rnnviz.charts import training as charts
 from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.cache import single_flight
+from rnnviz.ui.runs import Result, run_store, sweep_store
 from rnnviz.ui.registry import PAGES
 
 PAGE = next(p for p in PAGES if p.path == "pages/5_Training_lab.py")
@@ -97,55 +96,6 @@ SCENARIOS.append(Preset(
     "same seed, data and W. The plain RNN stays at a coin toss and the gradient reaching 'cat' fades to "
     "nothing; the GRU's update gate (bias 1, z ≈ 0.73) lets the gradient through, and it learns to 100 %.",
     {**widget_values(rnnviz.TRAINING_SCENARIOS["gru_cure"]), "cmp": True}))
-
-
-# ----------------------------------------------------------------------------- bounded run store
-
-class _Store:
-    """A small LRU map shared by all sessions: finished runs keyed by their settings."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key):
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-@st.cache_resource
-def run_store() -> _Store:
-    return _Store(24)
-
-
-@st.cache_resource
-def sweep_store() -> _Store:
-    return _Store(8)
-
-
-class _Result:
-    """A finished run (or sweep) and its chart specs, built once (an Altair build costs 50-150 ms)."""
-
-    def __init__(self, run, seconds: float) -> None:
-        self.run = run
-        self.seconds = seconds
-        self._specs: dict = {}
-
-    def spec(self, name: str, build) -> dict:
-        if name not in self._specs:
-            self._specs[name] = build(self.run)
-        return self._specs[name]
 
 
 HALTED = "_lab_halted"
@@ -262,7 +212,7 @@ def train_live(cfg, key="stop"):
                               f"loss {step.loss:.3g} · accuracy {step.accuracy:.0%}")
             live.vega_lite_chart(charts.training_live_spec(losses, accs, iterations=cfg.iterations), width="stretch")
     seconds = time.perf_counter() - start
-    result = _Result(rnnviz.summarize_training(cfg, steps), seconds)
+    result = Result(rnnviz.summarize_training(cfg, steps), seconds)
     run_store().put(cfg, result)
     st.session_state.pop(PARTIAL, None)
     bar.empty()
@@ -288,7 +238,7 @@ if cfg is not None:
         stopped = True
         partial_cfg, partial_steps = st.session_state.get(PARTIAL, (None, []))
         if partial_cfg == cfg and partial_steps:
-            result = _Result(rnnviz.summarize_training(cfg, list(partial_steps)), float("nan"))
+            result = Result(rnnviz.summarize_training(cfg, list(partial_steps)), float("nan"))
         st.info(f"Training stopped by you after {len(partial_steps) if partial_cfg == cfg else 0} of "
                 f"{cfg.iterations} iterations; what it had learned so far is shown below.",
                 icon=":material/stop_circle:")
@@ -470,7 +420,7 @@ if cfg is not None:
                         bar.progress(done / runs_needed, text=f"Sweeping … {charts.CELL_LABELS[kind]}, L = {gap}, "
                                                               f"seed {s} ({done} of {runs_needed})")
                     by_cell[kind] = rnnviz.summarize_sweep(cfg.replace(cell=kind), results)
-                sweep = _Result(by_cell[sweep_cells[0]] if len(sweep_cells) == 1 else by_cell, 0.0)
+                sweep = Result(by_cell[sweep_cells[0]] if len(sweep_cells) == 1 else by_cell, 0.0)
                 sweep_store().put(sweep_key, sweep)
                 bar.empty()
                 slot.empty()

@@ -84,6 +84,12 @@ def _flights() -> _Flights:
     return _Flights()
 
 
+def flight_lock(key: Hashable) -> threading.Lock:
+    """The process-wide lock that :func:`single_flight` takes for ``key`` (for work done outside a
+    script run, such as training ahead, that sessions should wait for)."""
+    return _flights().lock(key)
+
+
 @contextmanager
 def single_flight(key: Hashable, *, waiting: str) -> Iterator[None]:
     """Run the block in one session at a time per ``key``; the others wait, showing ``waiting``.
@@ -93,7 +99,7 @@ def single_flight(key: Hashable, *, waiting: str) -> Iterator[None]:
     stores its result; the others wait here, then find it stored. Waiting sessions still answer
     a rerun (a widget change) within a quarter of a second.
     """
-    lock = _flights().lock(key)
+    lock = flight_lock(key)
     if not lock.acquire(blocking=False):
         note = st.empty()
         while not lock.acquire(timeout=0.25):

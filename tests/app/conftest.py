@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.util import patch_config_options
+
+
+# The lab's default run is not trained ahead in the background here: the page tests clear the
+# stores and expect to watch the lab train (tests/app/test_train_ahead.py switches it back on).
+os.environ["RNNVIZ_TRAIN_AHEAD"] = "0"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -96,7 +96,8 @@ def start_server(name: str) -> Server:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "RNNVIZ_TRAIN_AHEAD": "1"})   # as deployed (tests/app switch it off)
     server = Server(port, process, log)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
