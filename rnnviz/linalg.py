@@ -7,8 +7,8 @@ import numpy as np
 from ._validate import MAX_HIDDEN, as_array, as_square
 
 
-def singular_values(A) -> np.ndarray:
-    """Singular values of a matrix (or of each matrix in a stack), in descending order."""
+def _matrices(A) -> np.ndarray:
+    """``A`` as a float64 matrix or stack of matrices (at least 2-D, sides at most MAX_HIDDEN)."""
     arr = as_array(A, "matrix")
     if arr.ndim < 2:
         raise ValueError(f"matrix must be at least 2-D; got shape {arr.shape}.")
@@ -16,6 +16,12 @@ def singular_values(A) -> np.ndarray:
         raise ValueError(
             f"matrix is {arr.shape[-2]} × {arr.shape[-1]}; at most {MAX_HIDDEN} rows and columns are accepted."
         )
+    return arr
+
+
+def singular_values(A) -> np.ndarray:
+    """Singular values of a matrix (or of each matrix in a stack), in descending order."""
+    arr = _matrices(A)
     return np.linalg.svd(arr, compute_uv=False)
 
 
@@ -27,13 +33,7 @@ def spectral_norms(A) -> np.ndarray:
     largest eigenvalue of a positive semi-definite matrix is accurate to a few ulps (relative), so
     the norm agrees with the SVD's to ~1e-15.
     """
-    arr = as_array(A, "matrix")
-    if arr.ndim < 2:
-        raise ValueError(f"matrix must be at least 2-D; got shape {arr.shape}.")
-    if max(arr.shape[-2:]) > MAX_HIDDEN:
-        raise ValueError(
-            f"matrix is {arr.shape[-2]} × {arr.shape[-1]}; at most {MAX_HIDDEN} rows and columns are accepted."
-        )
+    arr = _matrices(A)
     m = np.abs(arr).max(axis=(-2, -1), keepdims=True)
     B = arr / np.where(m > 0, m, 1.0)
     Bt = np.swapaxes(B, -1, -2)
