@@ -70,7 +70,10 @@ _LN2 = float(np.log(2.0))
 _INV_LN2 = 1.0 / _LN2
 #: Power-of-two exponent of an exact zero row of the graded triangle (every factor 2^(it - q) is 0).
 _ZERO_EXP = -(1 << 40)
-_clip = np._core.umath.clip  # the ufunc itself: np.clip's wrapper costs more than the work here
+try:  # the ufunc itself: np.clip's Python wrapper costs more than the work it does here
+    _clip = np._core.umath.clip
+except AttributeError:  # a private path; any NumPy without it still has the (slower) public one
+    _clip = np.clip
 
 #: Relative size (to the largest) below which singular values come from the graded (LQ) estimates.
 SVD_CUTOFF = 1e-12
