@@ -409,7 +409,7 @@ if gru_applies:
         elif gru is not None:
             with g_left:
                 export.show(gru_chart, name="Plain RNN and GRU gradient paths")
-            plain_top = r.product_log_sv[-1, 0] / LN10
+            plain_top = r.product_log_sv[gru.window, 0] / LN10   # row d is distance d; the GRU's window can be shorter
             gru_top = gru.log_sv[-1, 0] / LN10
             with g_right:
                 k1, k2 = st.columns(2)

@@ -3,6 +3,7 @@ its sweep on the training lab (small iteration counts so the file stays fast).""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import streamlit as st
 from page_driver import CHART, exception_report, open_page
@@ -148,3 +149,20 @@ def test_spectral_gru_with_relu_says_the_gru_is_tanh():
 def test_spectral_gru_heaviest_setting():
     at = _spectral(gru=True, n=256, T=10_000, bz=6.0)
     assert len(at.get(CHART)) == 6
+
+
+def test_spectral_gru_and_plain_compared_at_the_same_distance():
+    # n = 64, T = 3000: the plain product covers every step, the GRU's stack of 64 × 64 Jacobians only
+    # the last 2,048 (its memory cap); both metrics must be read at T − k = 2,048
+    from rnnviz import spectral as sp
+    from rnnviz.charts.scalar import format_magnitude
+
+    at = _spectral(gru=True, n=64, T=3000)
+    metrics = _gru_metrics(at)
+    label = next(k for k in metrics if k.startswith("plain RNN: σ₁ at T − k = "))
+    distance = int(label.rsplit("= ", 1)[1].replace(",", ""))
+    assert f"GRU: σ₁ at T − k = {distance:,}" in metrics
+    r = sp.spectral_analysis(sp.Setting(n=64, T=3000))
+    assert distance < r.window == 3000
+    assert metrics[label] == format_magnitude(r.product_log_sv[distance, 0] / np.log(10))
+    assert metrics[label] != format_magnitude(r.product_log_sv[-1, 0] / np.log(10))
