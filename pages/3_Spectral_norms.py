@@ -369,7 +369,7 @@ else:
 def gru_spec(key: tuple, digest: str, _W, bz: float, budget: float):
     """The GRU's product over the plain RNN's window, and the chart of both (scalar settings only)."""
     r = analyse(key, digest, _W, budget)
-    g = sp.gru_product(sp.Setting(*key), update_bias=bz, window=r.window)
+    g = sp.gru_product(sp.Setting(*key), update_bias=bz, window=r.window, seconds=budget)
     if g.log_sv is None:
         return g, None
     return g, vega_spec(ch.gated_comparison_chart({"plain RNN": (r.product_distance, r.product_log_sv),

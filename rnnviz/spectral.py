@@ -695,7 +695,8 @@ def gru_product(setting: Setting, *, update_bias: float = 3.0, window: int | Non
     ``x_t`` fed straight into the candidate (``W_in = I``, ``b_in`` = the page's bias, as the plain RNN's
     ``U = I``), gates from :func:`rnnviz.init_gru` (same kind and scale, seeds derived from the seed)
     and update-gate bias ``update_bias``; the singular values of its gradient paths over the last
-    ``window`` steps (default: the work plan's, capped so the stack of Jacobians fits in memory).
+    ``window`` steps (default: the work plan's for ``seconds``). The Jacobians are built a stretch
+    at a time (:func:`rnnviz.products.chunked_log_singular_values`), never as one (T, n, n) stack.
 
     With z ≡ 0 and r ≡ 1 this GRU is the page's tanh RNN; with z near 1 every step Jacobian is
     close to the identity and the singular values stay near 1 (log near 0) over long distances.
@@ -703,7 +704,7 @@ def gru_product(setting: Setting, *, update_bias: float = 3.0, window: int | Non
     from dataclasses import replace
 
     from .gated import gru_forward, gru_step_jacobians, init_gru
-    from .products import product_log_singular_values
+    from .products import chunked_log_singular_values
 
     if setting.iid or setting.source not in MATRIX_KINDS:
         raise ValueError("The GRU comparison needs one random recurrent matrix for every step (a Gaussian, "
@@ -712,7 +713,7 @@ def gru_product(setting: Setting, *, update_bias: float = 3.0, window: int | Non
     T = check_int(setting.T, "T (the number of steps)", low=1, high=MAX_STEPS)
     lo, hi = GRU_BIAS_RANGE
     update_bias = check_float(update_bias, "update-gate bias b_z", low=lo, high=hi)
-    L = work_plan(n, T, seconds=seconds, stack=True).product_steps
+    L = work_plan(n, T, seconds=seconds).product_steps
     if window is not None:
         L = min(L, check_int(window, "window", low=1, high=T))
     p = init_gru(n, n, scheme=setting.source, scale=setting.scale, update_bias=update_bias, seed=setting.seed)
@@ -723,7 +724,7 @@ def gru_product(setting: Setting, *, update_bias: float = 3.0, window: int | Non
         tr = gru_forward(p, xs)
         win = tr.window(T - L, T)
         z_mean = float(np.mean(win.z))
-        P, error = _guarded(product_log_singular_values, gru_step_jacobians(p, win))
+        P, error = _guarded(chunked_log_singular_values, L, n, lambda a, b: gru_step_jacobians(p, win.window(a, b)))
     if P is None:
         return GRUProduct(update_bias=update_bias, T=T, window=L, mean_update_gate=z_mean, distance=None,
                           log_sv=None, error=error)

@@ -12,6 +12,7 @@ from scipy.stats import ortho_group
 import rnnviz
 from rnnviz.products import (
     SVD_CUTOFF,
+    chunked_log_singular_values,
     lyapunov_exponents,
     newman_exponents,
     product_log_singular_values,
@@ -403,6 +404,39 @@ def test_fuss_catalan_moments_of_short_gaussian_products(L, tol):
     fuss_catalan = np.array([comb((L + 1) * k, k) / (L * k + 1) for k in (1, 2, 3)])
     assert fuss_catalan[1] - fuss_catalan[0] ** 2 == L    # the variance of σ²
     np.testing.assert_array_less(np.abs(got / fuss_catalan - 1), tol)
+
+
+@pytest.mark.parametrize("n, T, scale", [(8, 3000, 1.5), (64, 700, 1.0), (1, 50, 2.0), (5, 1, 1.0)])
+def test_chunked_product_equals_the_stacked_one(n, T, scale, monkeypatch):
+    # stretches of 256 steps at n = 8 (the budget shrunk to force many), built on demand and twice
+    import rnnviz.products as products
+
+    monkeypatch.setattr(products, "_STRETCH_BYTES", 8 * n * n * 256)
+    W = rnnviz.init_recurrent(n, "gaussian", scale=scale, seed=n)
+    traj = forward(W, np.random.default_rng(n).standard_normal((T, 2)), U=np.ones((n, 2)))
+    J = step_jacobians(W, traj.a, "tanh")
+    calls = []
+
+    def jacobians_of(start, stop):
+        calls.append((start, stop))
+        return J[start:stop]
+
+    got = chunked_log_singular_values(T, n, jacobians_of)
+    np.testing.assert_array_equal(got, product_log_singular_values(J))
+    stretches = -(-T // 256)
+    assert len(calls) == 2 * stretches and max(b - a for a, b in calls) <= 256
+
+
+def test_chunked_product_of_monomial_stretches_and_bad_stretches():
+    J = np.stack([np.diag([2.0, 0.5, 1.0])[[1, 2, 0]]] * 40)           # a scaled permutation
+    np.testing.assert_array_equal(chunked_log_singular_values(40, 3, lambda a, b: J[a:b]),
+                                  product_log_singular_values(J))
+    with pytest.raises(ValueError, match="shape"):
+        chunked_log_singular_values(40, 3, lambda a, b: J[a:b, :2])
+    bad = J.copy()
+    bad[33, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"jacobians\[33\]"):               # named in the whole product
+        chunked_log_singular_values(40, 3, lambda a, b: bad[a:b])
 
 
 def test_newman_reference_values():
