@@ -13,6 +13,7 @@ from .nonlinearities import NONLINEARITIES, Nonlinearity, get_nonlinearity
 from .numerics import first_nonfinite
 from .rnn import INIT_SCHEMES, Gradients, Trajectory, bptt, forward, init_recurrent, step_jacobians
 from .products import (
+    chunked_log_singular_values,
     lyapunov_exponents,
     newman_exponents,
     product_log_singular_values,
@@ -180,6 +181,7 @@ __all__ = [
     "step_jacobians",
     "lyapunov_exponents",
     "newman_exponents",
+    "chunked_log_singular_values",
     "product_log_singular_values",
     "trajectory_log_singular_values",
     "CLIPPING_CONVENTIONS",

@@ -558,12 +558,14 @@ def chunked_log_singular_values(T: int, n: int, jacobians_of) -> np.ndarray:
     """
     T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
     n = check_int(n, "n (the matrix size)", low=1, high=MAX_HIDDEN)
+    if not callable(jacobians_of):
+        raise ValueError(f"jacobians_of must be a function (start, stop) -> Jacobians; got {type(jacobians_of).__name__}.")
     step = max(1, _STRETCH_BYTES // (8 * n * n))
     starts = range(0, T, step)
 
     def stretch(s: int) -> np.ndarray:
         e = min(T, s + step)
-        J = np.asarray(jacobians_of(s, e), dtype=np.float64)
+        J = as_array(jacobians_of(s, e), f"jacobians_of({s}, {e})", finite=False)
         if J.shape != (e - s, n, n):
             raise ValueError(f"jacobians_of({s}, {e}) must give shape {(e - s, n, n)}; got {J.shape}.")
         return J

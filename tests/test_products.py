@@ -433,6 +433,11 @@ def test_chunked_product_of_monomial_stretches_and_bad_stretches():
                                   product_log_singular_values(J))
     with pytest.raises(ValueError, match="shape"):
         chunked_log_singular_values(40, 3, lambda a, b: J[a:b, :2])
+    for T, n, fn, match in [(0, 3, lambda a, b: J[a:b], "T"), (40, 0, lambda a, b: J[a:b], "n"),
+                            (40, 3, J, "function"), (40, 3, lambda a, b: "junk", "jacobians_of"),
+                            (40, 3, lambda a, b: J[a:b] + 1j, "real")]:
+        with pytest.raises(ValueError, match=match):
+            chunked_log_singular_values(T, n, fn)
     bad = J.copy()
     bad[33, 0, 0] = np.nan
     with pytest.raises(ValueError, match=r"jacobians\[33\]"):               # named in the whole product
