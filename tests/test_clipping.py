@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from rnnviz import clipping as C
+from rnnviz.charts.spec import dataset_frame
 
 
 # ----------------------------------------------------------------- hand-written references
@@ -410,8 +411,9 @@ def test_fast_specs_match_the_altair_charts():
         assert {k: v for k, v in spec.items() if k != "datasets"} == \
                {k: v for k, v in full.items() if k != "datasets"}
         assert set(spec["datasets"]) == set(full["datasets"])
-        for name, frame in spec["datasets"].items():
-            assert len(frame) == len(full["datasets"][name])
+        for name, data in spec["datasets"].items():
+            assert isinstance(data, bytes)   # Arrow, ready to draw without another conversion
+            assert len(dataset_frame(data)) == len(full["datasets"][name])
 
 
 # --------------------------------------------------------------------------- hostile settings (issue 8)

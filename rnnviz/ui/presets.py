@@ -54,10 +54,14 @@ def preset_bar(presets: Sequence[Preset], *, page: str, path: str) -> Preset | N
         group.button(preset.label, key=f"preset_{page}_{preset.label}", help=preset.caption,
                      on_click=_apply, args=(page, preset))
         slot = group.empty()
+        shown: list = [None]  # the parameters the link shows in this run
 
-        def draw(slot=slot, preset=preset) -> None:
-            slot.page_link(path, label="link", icon=":material/link:",
-                           query_params=preset.query_params(urlstate.formats()),
+        def draw(slot=slot, preset=preset, shown=shown) -> None:
+            params = preset.query_params(urlstate.formats())
+            if params == shown[0]:
+                return  # a later control's format did not change this link: nothing to redraw
+            shown[0] = params
+            slot.page_link(path, label="link", icon=":material/link:", query_params=params,
                            help=f"A link that opens “{preset.label}” (right-click to copy it)")
 
         draw()

@@ -21,6 +21,7 @@ _BOX = "_rnnviz_link_box"
 _DEFAULTS = "_rnnviz_url_defaults"
 _FORMATS = "_rnnviz_url_formats"
 _ON_FORMAT = "_rnnviz_on_format"
+_SHOWN = "_rnnviz_link_shown"  # the link the box shows in this run (None: not drawn yet)
 #: Controls that belong to the viewer, not to the view: presets leave them alone.
 PERSONAL = frozenset({"lecture"})
 
@@ -55,6 +56,7 @@ def begin_page(container) -> None:
     """Start a page run: forget the previous run's settings and reserve the link box."""
     st.session_state[_STATE] = {}
     st.session_state[_ON_FORMAT] = []
+    st.session_state[_SHOWN] = None
     with container:
         st.session_state[_BOX] = st.empty()
 
@@ -125,12 +127,18 @@ def current_link() -> str:
 
 
 def _refresh_box() -> None:
+    """Draw the link box again if its link changed since it was last drawn in this run (a page has
+    ~20 controls, and at their defaults the link stays the same from first to last)."""
     box = st.session_state.get(_BOX)
     if box is None:
         return
+    link = current_link()
+    if st.session_state.get(_SHOWN) == link:
+        return
     with box.container():
         st.caption("Link to this view (copy with the button on the right):")
-        st.code(current_link(), language=None, wrap_lines=True)
+        st.code(link, language=None, wrap_lines=True)
+    st.session_state[_SHOWN] = link
 
 
 def bound_keys() -> list[str]:

@@ -57,3 +57,18 @@ def test_text_and_accent_are_readable_on_a_projector():
         # WCAG AAA for body text is 7:1; a projector washes contrast out, so ask for it.
         assert _contrast(options["theme.textColor"], options[background]) >= 7, background
         assert _contrast(options["theme.primaryColor"], options[background]) >= 7, background
+
+
+def test_no_page_relies_on_magic():
+    # runner.magicEnabled = false: a bare expression on a page would silently stop being drawn
+    import ast
+
+    from streamlit.runtime.scriptrunner.magic import add_magic
+
+    assert _flatten(tomllib.loads(CONFIG.read_text()))["runner.magicEnabled"] is False
+    root = CONFIG.parents[1]
+    for path in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+        page = path.name
+        tree = add_magic(path.read_text(), page)
+        written = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "transparent_write"]
+        assert not written, f"{page} writes {len(written)} bare expression(s) through magic"
