@@ -204,7 +204,7 @@ if r.held_at_fixed_point:
         "so a simulation would leave it after about 50 steps, as rounding errors double every step.) "
         "The n, scale, nonlinearity, input and bias controls do not apply.")
 if r.iid:
-    notes.append(f"**Fresh matrix every step:** W_t is drawn anew at each step (seeded by the seed and t)"
+    notes.append("**Fresh matrix every step:** W_t is drawn anew at each step (seeded by the seed and t)"
                  + (f"; with n = {r.W.shape[0]} the page runs T = {r.T:,} steps." if r.T < T else "."))
 if r.overflow_step is not None:
     notes.append(f"**The forward pass overflowed float64 at step {r.overflow_step:,}** (the states explode, "

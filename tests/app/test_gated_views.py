@@ -63,7 +63,7 @@ def test_comparison_mode_shows_both_side_by_side(cell):
     gated = "GRU" if cell == "plain RNN" else cell
     assert len(at.get(CHART)) == 5  # the chosen cell's three, plus one heat map per cell of the pair
     labels = [m.label for m in at.metric]
-    assert f"plain RNN: held-out accuracy" in labels and f"{gated}: held-out accuracy" in labels
+    assert "plain RNN: held-out accuracy" in labels and f"{gated}: held-out accuracy" in labels
     assert any(h.value == f"The plain RNN and the {gated}, side by side" for h in at.header)
     assert "share one colour scale" in _texts(at)
     # A rerun retrains nothing.

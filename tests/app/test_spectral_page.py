@@ -275,7 +275,7 @@ def test_upload_largest_matrix_runs():
 
 def test_dead_relu_product_is_exactly_zero_and_said_so():
     at = _open(W="gaussian", f="relu", T=400, n=8)
-    metrics = _ok(at)
+    _ok(at)
     table = next(m.value for m in at.markdown if "actual ‖∂h_T/∂h_k‖₂" in m.value)
     assert "0 (exactly)" in table
     assert any("product is exactly zero" in c.value for c in at.caption)
