@@ -212,7 +212,7 @@ if r.overflow_step is not None:
 usable = r.T if r.overflow_step is None else r.overflow_step - 1   # the steps before any overflow
 truncated = r.plan.product_truncated and r.window < usable
 full_seconds = sp.full_horizon_budget(r.W.shape[0], usable) if truncated and not r.iid else None
-full_wait = None if full_seconds is None else full_seconds * (sp.PRODUCT_SECONDS + sp.SPECTRA_SECONDS)
+full_wait = None if full_seconds is None else sp.estimated_seconds(full_seconds)
 offer_full = full_wait is not None and full_wait <= MAX_FULL_WAIT
 if truncated:
     notes.append(

@@ -413,30 +413,44 @@ def work_plan(n: int, T: int, *, seconds: float = 1.0, stack: bool = False) -> W
     n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
     T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
     seconds = check_float(seconds, "seconds", low=0.0, strict_low=True, high=MAX_SECONDS)
-    cube = float(n) ** 3
-    product = int(PRODUCT_SECONDS * seconds / (STEP_OVERHEAD + PRODUCT_CUBE * cube))
+    product = int(PRODUCT_SECONDS * seconds / _product_step_seconds(n))
     if stack:
-        product = min(product, MAX_STACK_BYTES // (8 * n * n))
+        product = min(product, _stack_steps(n))
     spectra_cube = SPECTRA_CUBE + (RADIUS_CUBE if n <= RADIUS_OVER_TIME_MAX_N else 0.0)
-    spectra = int(SPECTRA_SECONDS * seconds / (STEP_OVERHEAD + spectra_cube * cube))
+    spectra = int(SPECTRA_SECONDS * seconds / (STEP_OVERHEAD + spectra_cube * float(n) ** 3))
     return WorkPlan(n=n, T=T, product_steps=min(T, max(MIN_PRODUCT_STEPS, product)),
                     spectra_steps=min(T, MAX_SPECTRA_POINTS, max(MIN_SPECTRA_STEPS, spectra)))
+
+
+def _product_step_seconds(n: int) -> float:
+    """The cost model's seconds per step of the product (and the step's norm) at size n."""
+    return STEP_OVERHEAD + PRODUCT_CUBE * float(n) ** 3
+
+
+def _stack_steps(n: int) -> int:
+    """How many n × n matrices fit in ``MAX_STACK_BYTES``."""
+    return MAX_STACK_BYTES // (8 * n * n)
 
 
 def full_horizon_budget(n: int, T: int, *, stack: bool = False) -> float | None:
     """The ``seconds`` for :func:`work_plan` at which the product covers all ``T`` steps, or None
     when no budget can (``stack``: the stack of independent matrices would not fit in memory).
 
-    At least 1.0 (the page's default). The page offers it behind a button, with the estimated
-    time ``seconds * (PRODUCT_SECONDS + SPECTRA_SECONDS)``.
+    At least 1.0 (the page's default). The page offers it behind a button, with the time
+    :func:`estimated_seconds` of that budget.
     """
     n = check_int(n, "n (the number of hidden units)", low=1, high=MAX_HIDDEN)
     T = check_int(T, "T (the number of steps)", low=1, high=MAX_STEPS)
-    if stack and T > MAX_STACK_BYTES // (8 * n * n):
+    if stack and T > _stack_steps(n):
         return None
-    cost = STEP_OVERHEAD + PRODUCT_CUBE * float(n) ** 3
-    seconds = max(1.0, (T + 0.5) * cost / PRODUCT_SECONDS)  # + 0.5: work_plan rounds down
+    seconds = max(1.0, (T + 0.5) * _product_step_seconds(n) / PRODUCT_SECONDS)  # + 0.5: work_plan rounds down
     return seconds if seconds <= MAX_SECONDS else None
+
+
+def estimated_seconds(seconds: float) -> float:
+    """About how long the page's analysis takes with the work-plan budget ``seconds`` (the product's
+    and the per-step spectra's shares of it)."""
+    return seconds * (PRODUCT_SECONDS + SPECTRA_SECONDS)
 
 
 def step_norms(W, d) -> np.ndarray:
@@ -447,7 +461,7 @@ def step_norms(W, d) -> np.ndarray:
     if d.shape[0] > MAX_STEPS:
         raise ValueError(f"d has {d.shape[0]} rows (steps); at most {MAX_STEPS} are accepted.")
     out = np.empty(d.shape[0])
-    chunk = max(1, MAX_STACK_BYTES // (8 * n * n) // 2)
+    chunk = max(1, _stack_steps(n) // 2)
     for start in range(0, d.shape[0], chunk):
         block = d[start:start + chunk][:, :, None] * W[None]
         out[start:start + chunk] = spectral_norms(block)
