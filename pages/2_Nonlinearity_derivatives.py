@@ -16,14 +16,11 @@ from rnnviz.charts.scalar import format_magnitude
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.presets.nonlinearity import VIEW, bound_notice
-from rnnviz.ui.registry import PAGES
 
-PAGE = PAGES[1]
 D = VIEW.defaults
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "Every step of back-propagation multiplies the gradient by "
         "$J_t = \\operatorname{diag}(f'(a_t))\\,W$. The first factor belongs to the nonlinearity: "
@@ -53,8 +50,8 @@ st.divider()
 st.subheader("Along a real trajectory of an n-unit RNN")
 preset_bar(VIEW.presets, page=VIEW.name, path=PAGE.path)
 c1, c2, c3, c4 = st.columns(4)
-nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="nl", container=c1,
-                         index=rnnviz.NONLINEARITIES.index(D["nl"]))
+nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", container=c1,
+                         index=rnnviz.NONLINEARITIES.index(D["f"]))
 n = widgets.slider("Hidden units n", key="n", min_value=2, max_value=256, value=D["n"], step=1, container=c2)
 scale = widgets.slider("Weight scale g", key="scale", min_value=0.0, max_value=3.0, value=D["scale"], step=0.05,
                        container=c3, help="W has i.i.d. N(0, g²/n) entries: ρ(W) ≈ g and σ_max(W) ≈ 2g.")
@@ -64,7 +61,7 @@ with lecture.advanced("Bias, length and seed"):
     d1, d2, d3 = st.columns(3)
     bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-5.0, max_value=5.0, value=D["bias"],
                           step=0.1, container=d1)
-    steps = widgets.slider("Steps T", key="steps", min_value=10, max_value=1000, value=D["steps"], step=10,
+    steps = widgets.slider("Steps T", key="T", min_value=10, max_value=1000, value=D["T"], step=10,
                            container=d2)
     seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1, container=d3,
                           help="Draws W, U and the inputs; the same seed gives the same network.")

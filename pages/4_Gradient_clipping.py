@@ -9,13 +9,10 @@ import rnnviz
 from rnnviz.charts import clipping as charts
 from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.presets import clipping as views
-from rnnviz.ui.registry import PAGES
 
-PAGE = next(p for p in PAGES if p.path == "pages/4_Gradient_clipping.py")
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "*\"If your derivatives explode or you see NaNs, just apply gradient clipping: look at your "
         "gradient vector, and if it is bigger than some threshold, re-scale it so that it is not too "
@@ -249,7 +246,7 @@ with guard("The cliff"):
         lr = widgets.slider("learning rate η", key="lr", min_value=0.05, max_value=2.0, value=C_["lr"], step=0.05)
         mc = widgets.slider("clipping threshold c", key="mc", min_value=0.1, max_value=5.0, value=C_["mc"], step=0.1,
                             help="Clipping by norm, as PyTorch's clip_grad_norm_: no step is longer than η·c.")
-        iters = widgets.slider("iterations", key="it", min_value=10, max_value=300, value=C_["it"], step=10)
+        iters = widgets.slider("iterations", key="its", min_value=10, max_value=300, value=C_["its"], step=10)
         st.latex(r"\theta \leftarrow \theta - \eta\,\min\!\big(1, \tfrac{c}{\lVert\nabla E\rVert}\big)\,\nabla E")
     free, held = paths(float(w0), float(b0), float(lr), float(mc), int(iters))
     runs = {RUN_FREE: free, RUN_HELD: held}

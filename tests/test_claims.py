@@ -77,7 +77,7 @@ def test_bound_notice_is_computed():
     """Issue 14 #4: at the defaults the per-step bound equals γ·σ_max (0.00 decades), not 'far below'."""
     stats = nl_views.VIEW.evaluate().stats
     assert stats.bound_gap_decades < 0.005 and "coincide" in nl_views.bound_notice(stats)
-    sat = nl_views.VIEW.evaluate({"nl": "sigmoid", "in_scale": 3.0, "bias": -5.0}).stats
+    sat = nl_views.VIEW.evaluate({"f": "sigmoid", "in_scale": 3.0, "bias": -5.0}).stats
     assert 0.005 < sat.bound_gap_decades < 0.05
 
 

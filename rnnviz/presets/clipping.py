@@ -17,7 +17,7 @@ TENSOR_LABELS = tuple(f"d{name}" for name in TENSOR_NAMES)
 GEOMETRY_DEFAULTS = {"gx": 6.0, "gy": 2.0, "c": 3.0, "v": 1.5}
 TENSOR_DEFAULTS = {"nW": 30.0, "nU": 3.0, "nb": 0.3, "tc": 1.0, "seed": 0}
 NONFINITE_DEFAULTS = {**TENSOR_DEFAULTS, "bad": "+inf", "in": "dU"}
-CLIFF_DEFAULTS = {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "it": 100}
+CLIFF_DEFAULTS = {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "its": 100}
 
 
 def outcomes(nW: float, nU: float, nb: float, c: float, seed: int, poison: str = "none",
@@ -48,10 +48,10 @@ def nonfinite(**values) -> dict[str, ClipOutcome]:
                             POISON_LABELS[values["bad"]], TENSOR_LABELS.index(values["in"])))
 
 
-def cliff(w0: float, b0: float, lr: float, mc: float, it: int) -> tuple[DescentPath, DescentPath]:
+def cliff(w0: float, b0: float, lr: float, mc: float, its: int) -> tuple[DescentPath, DescentPath]:
     """The cliff's two descents from one start: without clipping and clipped by norm at ``mc``."""
-    return (cliff_descent(w0, b0, lr=lr, iterations=it),
-            cliff_descent(w0, b0, lr=lr, iterations=it, max_norm=mc))
+    return (cliff_descent(w0, b0, lr=lr, iterations=its),
+            cliff_descent(w0, b0, lr=lr, iterations=its, max_norm=mc))
 
 
 def clipnorm_notice(outcomes: Iterable[ClipOutcome]) -> str:
@@ -126,12 +126,12 @@ def _valley(p: DescentPath) -> bool:
 CLIFF = View("clip", CLIFF_DEFAULTS, cliff, (
     Preset("Thrown off the cliff", "The default: from (5, −2.9) with η = 0.5 the unclipped run meets the "
            "wall at iteration 38 and one step of length 5.2 throws it onto a plateau; the clipped run "
-           "ends in the valley.", {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "it": 100},
+           "ends in the valley.", {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "its": 100},
            expect=lambda r: r[0].biggest_step == 38 and f"{r[0].step_length[38]:.1f}" == "5.2"
            and r[0].grad_norm[-1] < 1e-3 and r[0].loss[-1] > 10 * r[1].loss[-1] and _valley(r[1])),
     Preset("A tiny η is not enough", "η = 0.05: a typical step is 0.003 long, yet at the wall one "
            "step is 0.8 — over two hundred times longer. The unclipped run still ends far worse.",
-           {"w0": 5.0, "b0": -2.9, "lr": 0.05, "mc": 1.0, "it": 300},
+           {"w0": 5.0, "b0": -2.9, "lr": 0.05, "mc": 1.0, "its": 300},
            expect=lambda r: f"{np.median(r[0].step_length):.3f}" == "0.003"
            and f"{r[0].step_length[r[0].biggest_step]:.1f}" == "0.8"
            and r[0].step_length[r[0].biggest_step] > 200 * np.median(r[0].step_length)
@@ -139,12 +139,12 @@ CLIFF = View("clip", CLIFF_DEFAULTS, cliff, (
     Preset("Blows up without clipping", "From (5.2, −3.1) with η = 1 the unclipped run meets a gradient "
            "of norm ≈ 6,200 at the wall and is flung out of the |w|, |b| ≤ 50 window at iteration 4; "
            "with clipping (c = 1) the same start ends in the valley.",
-           {"w0": 5.2, "b0": -3.1, "lr": 1.0, "mc": 1.0, "it": 100},
+           {"w0": 5.2, "b0": -3.1, "lr": 1.0, "mc": 1.0, "its": 100},
            expect=lambda r: round(r[0].grad_norm[r[0].biggest_step], -2) == 6200 and r[0].stopped_at == 4
            and _valley(r[1])),
     Preset("Thrown 27 units", "From (4.5, −2.4) with η = 1 the step at iteration 3 is 27 units long: "
            "the run lands at (18.4, 20.6), on a plateau where it never moves again.",
-           {"w0": 4.5, "b0": -2.4, "lr": 1.0, "mc": 1.0, "it": 100},
+           {"w0": 4.5, "b0": -2.4, "lr": 1.0, "mc": 1.0, "its": 100},
            expect=lambda r: r[0].biggest_step == 3 and round(r[0].step_length[3]) == 27
            and (f"{r[0].w[-1]:.1f}", f"{r[0].b[-1]:.1f}") == ("18.4", "20.6")
            and np.all(r[0].step_length[4:] == 0)),

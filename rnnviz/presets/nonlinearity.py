@@ -10,12 +10,12 @@ from ..nonlinearities import get_nonlinearity
 from ..saturation import DerivativeStats, SaturationRun, saturated_intervals, saturation_run
 from . import Claim, Preset, View
 
-DEFAULTS = {"nl": "tanh", "n": 64, "scale": 1.0, "in_scale": 1.0, "bias": 0.0, "steps": 200, "seed": 0}
+DEFAULTS = {"f": "tanh", "n": 64, "scale": 1.0, "in_scale": 1.0, "bias": 0.0, "T": 200, "seed": 0}
 
 
-def run(n: int, scale: float, in_scale: float, bias: float, nl: str, steps: int, seed: int) -> SaturationRun:
+def run(n: int, scale: float, in_scale: float, bias: float, f: str, T: int, seed: int) -> SaturationRun:
     """The page's n-unit run with these control values."""
-    return saturation_run(n, T=steps, weight_scale=scale, input_scale=in_scale, bias=bias, nonlinearity=nl,
+    return saturation_run(n, T=T, weight_scale=scale, input_scale=in_scale, bias=bias, nonlinearity=f,
                           seed=seed)
 
 
@@ -38,24 +38,24 @@ def bound_notice(stats: DerivativeStats) -> str:
 PRESETS = (
     Preset("Healthy tanh", "Small weights and inputs: most aₜ stay near 0, so f′ is mostly large (median "
            "above 0.85) and almost no unit-step is saturated.",
-           {"n": 64, "scale": 0.5, "in_scale": 0.5, "bias": 0.0, "nl": "tanh"},
+           {"n": 64, "scale": 0.5, "in_scale": 0.5, "bias": 0.0, "f": "tanh"},
            expect=lambda r: np.median(r.stats.derivatives) > 0.85 and r.stats.saturated_fraction < 0.01),
     Preset("Saturated sigmoid", "Large inputs and a bias of −5 push sigmoid deep into its lower tail: "
            "84.5 % of the unit-steps have f′ below 0.1, and no f′ exceeds ¼.",
-           {"n": 64, "scale": 1.0, "in_scale": 3.0, "bias": -5.0, "nl": "sigmoid"},
+           {"n": 64, "scale": 1.0, "in_scale": 3.0, "bias": -5.0, "f": "sigmoid"},
            expect=lambda r: f"{r.stats.saturated_fraction:.1%}" == "84.5%" and r.stats.derivatives.max() <= 0.25),
     Preset("Sigmoid never escapes ¼", "No input, no bias: every unit sits near a = 0, where sigmoid "
            "is steepest, and still no f′ exceeds ¼. σ_max(W) ≈ 2 < 1/γ = 4: vanishing is guaranteed "
            "without any saturation.",
-           {"n": 64, "scale": 1.0, "in_scale": 0.0, "bias": 0.0, "nl": "sigmoid"},
+           {"n": 64, "scale": 1.0, "in_scale": 0.0, "bias": 0.0, "f": "sigmoid"},
            expect=lambda r: r.stats.derivatives.max() <= 0.25 and np.median(r.stats.derivatives) > 0.24
            and r.stats.saturated_fraction == 0 and abs(r.pascanu.sigma_max - 2) < 0.1
            and r.pascanu.sufficient_for_vanishing),
     Preset("Dead ReLUs", "A negative bias switches most ReLU units off: f′ = 0 exactly.",
-           {"n": 64, "scale": 1.0, "in_scale": 0.5, "bias": -1.0, "nl": "relu"},
+           {"n": 64, "scale": 1.0, "in_scale": 0.5, "bias": -1.0, "f": "relu"},
            expect=lambda r: r.stats.dead_fraction > 0.9),
     Preset("Exploding ReLU", "Weight scale 3: σ_max(W) ≈ 6 ≫ 1/γ = 1; the states overflow float64.",
-           {"n": 128, "scale": 3.0, "in_scale": 1.0, "bias": 0.0, "nl": "relu", "steps": 1000},
+           {"n": 128, "scale": 3.0, "in_scale": 1.0, "bias": 0.0, "f": "relu", "T": 1000},
            expect=lambda r: 5.5 < r.pascanu.sigma_max < 6.5 and r.state_nonfinite_step is not None),
 )
 
@@ -64,10 +64,10 @@ CLAIMS = (
           expect=lambda r: "coincide" in bound_notice(r.stats) and r.stats.bound_gap_decades < 0.005),
     Claim("bound chart Notice with saturated sigmoid", "the green line lies below γ·σ_max by a computed gap",
           expect=lambda r: "0.01 decades below" in bound_notice(r.stats),
-          values={"in_scale": 3.0, "bias": -5.0, "nl": "sigmoid"}),
+          values={"in_scale": 3.0, "bias": -5.0, "f": "sigmoid"}),
     Claim("bound chart Notice with dead ReLUs", "a step with every unit dead has bound 0",
           expect=lambda r: "exactly 0" in bound_notice(r.stats),
-          values={"nl": "relu", "in_scale": 0.5, "bias": -5.0}),
+          values={"f": "relu", "in_scale": 0.5, "bias": -5.0}),
 )
 
 VIEW = View("nonlinearity", DEFAULTS, run, PRESETS, CLAIMS)
