@@ -116,3 +116,17 @@ def test_nilpotent_counterexample_sentence():
     W = np.array([[8.0, 8.0], [-8.0, -8.0]])
     assert rnnviz.spectral_radius(W) == pytest.approx(0, abs=1e-6)
     assert rnnviz.spectral_norm(W) == pytest.approx(16)
+
+
+def test_nilpotent_jacobian_and_pascanus_form():
+    """Page 3 (issue 14 #5): J = diag(1, ¾) W = [[8, 8], [−6, −6]]; Pascanu et al.'s Wᵀ diag(f′) is
+    [[8, −6], [8, −6]] = Jᵀ, with the same eigenvalues 0 and 2 and the same norm √200."""
+    from rnnviz.spectral import nilpotent_example
+
+    ex = nilpotent_example()
+    fprime = 1 - ex.h_star ** 2
+    assert np.array_equal(ex.J, [[8, 8], [-6, -6]]) and np.allclose(ex.J @ ex.J, 2 * ex.J)
+    pascanu = ex.W.T @ np.diag(fprime)
+    assert np.array_equal(pascanu, [[8, -6], [8, -6]]) and np.array_equal(pascanu, ex.J.T)
+    assert np.allclose(sorted(np.linalg.eigvals(pascanu).real), [0, 2], atol=1e-12)
+    assert rnnviz.spectral_norm(pascanu) == pytest.approx(math.sqrt(200))
