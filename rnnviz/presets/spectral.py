@@ -121,6 +121,10 @@ CLAIMS = (
           expect=lambda v: "coincide" in bound_chain_notice(v.analysis) and np.allclose(
               v.analysis.chain.log_norm_product, v.analysis.chain.log_uniform_bound, rtol=1e-9, atol=1e-6),
           values={"f": "linear", "scale": 0.5}),
+    Claim("GRU Notice", "lower b_z below 0 and z → 0: the GRU vanishes as fast as the tanh RNN or faster",
+          expect=lambda v: v.gru.mean_update_gate < 0.1
+          and v.decades(v.gru.log_sv)[0] <= v.decades(v.analysis.product_log_sv, v.gru.window)[0],
+          values={"gru": True, "bz": -3.0}),
 )
 
 VIEW = View("spectral", DEFAULTS, analyse, PRESETS, CLAIMS)
