@@ -207,7 +207,8 @@ def test_pascanu_verdict_known_cases(W, nl, regime, misleads):
     v = pascanu_verdict(np.array(W, dtype=float), nl)
     assert v.regime == regime and v.eigen_misleads is misleads
     assert v.threshold == pytest.approx(1 / rnnviz.get_nonlinearity(nl).gamma)
-    assert v.rate == pytest.approx(v.gamma * v.sigma_max)
+    assert v.step_bound == pytest.approx(v.gamma * v.sigma_max)
+    assert ("**guaranteed**" in v.summary) == (regime == "vanishing")
     assert ("**sufficient**" in v.message) == (regime == "vanishing")
     assert ("trap" in v.message) == misleads
 
