@@ -458,3 +458,18 @@ def test_public_functions_name_a_bad_argument():
         args = {"V": V, "c": c, "h_last": h, "labels": [0, 1], **kw}
         with pytest.raises(ValueError, match=name):
             rnnviz.softmax_readout(**args)
+
+
+def test_the_training_loop_computes_what_the_public_function_does():
+    # The loop skips the per-iteration checks (its inputs were checked when the config was built):
+    # its first step must still be exactly loss_and_gradients on the same batch.
+    from rnnviz import agreement
+    from rnnviz.training import _data_rng
+
+    for cfg in (rnnviz.TrainingConfig(hidden=6, batch=8, iterations=1, nonlinearity="relu"),
+                rnnviz.TrainingConfig(hidden=6, batch=8, iterations=1, cell="lstm")):
+        tokens, labels = agreement.sample_tokens(cfg.gap, cfg.batch, _data_rng(cfg))
+        lg = rnnviz.loss_and_gradients(rnnviz.init_params(cfg), agreement.encode(tokens, encoding=cfg.encoding),
+                                       labels, nonlinearity=cfg.nonlinearity)
+        step = next(rnnviz.iterate_training(cfg))
+        assert step.loss == lg.loss and step.grad_norm == rnnviz.total_norm(list(lg.grads.as_tuple()))
