@@ -164,6 +164,8 @@ from .training import (
     sweep_seeds,
     train,
 )
+# Presets and the claims they make, with their checks (after the core: the page views call it).
+from .presets import Claim, Preset, View, all_views
 
 __all__ = [
     "eigenvalues",
@@ -317,4 +319,8 @@ __all__ = [
     "compare_cells",
     "compare_gap_sweeps",
     "comparison_cells",
+    "Claim",
+    "Preset",
+    "View",
+    "all_views",
 ]
