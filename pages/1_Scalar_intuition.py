@@ -2,26 +2,16 @@
 
 import math
 
-import numpy as np
 import streamlit as st
 
 import rnnviz
-from rnnviz.charts.scalar import (
-    factor_chart,
-    format_magnitude,
-    gradient_chart,
-    phase_map_chart,
-    powers_widget,
-    state_chart,
-    with_marker,
-)
-from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.charts.scalar import format_magnitude, with_marker
+from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui.computed import B_RANGE, W_RANGE, phase_map_spec, powers_spec, scalar_run, scalar_specs
 from rnnviz.ui.registry import PAGES
 
-PAGE = PAGES[0]
-#: The phase map's grid: w and b in steps of 0.1 over the sliders' ranges (81 × 61 cells).
-W_RANGE, B_RANGE = (-4.0, 4.0), (-3.0, 3.0)
+PAGE = next(p for p in PAGES if p.path == "pages/1_Scalar_intuition.py")
+#: The phase map averages λ over at most this many steps.
 MAP_STEPS = 200
 
 page_frame(
@@ -82,37 +72,11 @@ with lecture.advanced("Input, initial state and seed"):
                           help="Draws the noise input; the same seed gives the same sequence.")
 
 
-@cached
-def run(w: float, b: float, u: float, kind: str, amp: float, h0: float, f: str, T: int, seed: int):
-    x = rnnviz.scalar_inputs(T, kind=kind, amplitude=amp, seed=seed)
-    return rnnviz.scalar_trajectory(w, b=b, u=u, h0=h0, x=x, nonlinearity=f)
-
-
-@cached
-def trajectory_specs(*settings) -> tuple[dict, dict, dict]:
-    """Vega-Lite specs of the three trajectory charts (built once per setting, then reused)."""
-    tr = run(*settings)
-    return tuple(vega_spec(c) for c in (factor_chart(tr), gradient_chart(tr), state_chart(tr)))
-
-
-@cached
-def phase_map_spec(u: float, kind: str, amp: float, h0: float, f: str, T: int, seed: int) -> dict:
-    x = rnnviz.scalar_inputs(T, kind=kind, amplitude=amp, seed=seed)
-    pm = rnnviz.scalar_phase_map(np.linspace(*W_RANGE, 81), np.linspace(*B_RANGE, 61), u=u, h0=h0, x=x,
-                                 nonlinearity=f)
-    return vega_spec(phase_map_chart(pm))
-
-
-@cached
-def powers_spec() -> dict:
-    return vega_spec(powers_widget())
-
-
 settings = (float(w), float(b), float(u), kind, float(amp), float(h0), f, int(T), int(seed))
 tr = None
 with guard("One-unit RNN"):
-    tr = run(*settings)
-    specs = trajectory_specs(*settings)
+    tr = scalar_run(*settings)
+    specs = scalar_specs(*settings)
 
 if tr is not None:
     # ---- headline numbers -------------------------------------------------------------------
@@ -194,7 +158,7 @@ if tr is not None:
         T_map = min(int(T), MAP_STEPS)
         with guard("Phase map"):
             map_spec = phase_map_spec(float(u), kind, float(amp), float(h0), f, T_map, int(seed))
-            here = run(*settings[:7], T_map, int(seed)).mean_log_factor
+            here = scalar_run(*settings[:7], T_map, int(seed)).mean_log_factor
             export.figure(with_marker(map_spec, w=float(w), b=float(b), here=here), name="Phase map",
                           notice=f"blue (λ < 0) is vanishing, orange (λ > 0) exploding, white the knife's edge "
                                  f"between. The diamond is your (w, b); λ is averaged over the first {T_map} "

@@ -5,19 +5,13 @@ import math
 import streamlit as st
 
 import rnnviz
-from rnnviz.charts.nonlinearity import (
-    curves_chart,
-    gamma_label,
-    heatmap_chart,
-    histogram_chart,
-    step_bound_chart,
-)
+from rnnviz.charts.nonlinearity import gamma_label
 from rnnviz.charts.scalar import format_magnitude
-from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui.computed import curves_spec, saturation_run, saturation_specs
 from rnnviz.ui.registry import PAGES
 
-PAGE = PAGES[1]
+PAGE = next(p for p in PAGES if p.path == "pages/2_Nonlinearity_derivatives.py")
 
 page_frame(
     PAGE.title,
@@ -30,11 +24,6 @@ page_frame(
         "(the unit is **dead** for that step). Either way, that unit passes almost no gradient back."
     ),
 )
-
-
-@cached
-def curves_spec() -> dict:
-    return vega_spec(curves_chart())
 
 
 st.subheader("f and f′, side by side")
@@ -84,23 +73,11 @@ with lecture.advanced("Bias, length and seed"):
                           help="Draws W, U and the inputs; the same seed gives the same network.")
 
 
-@cached
-def run(n: int, scale: float, in_scale: float, bias: float, nl: str, steps: int, seed: int):
-    return rnnviz.saturation_run(n, T=steps, weight_scale=scale, input_scale=in_scale, bias=bias,
-                                 nonlinearity=nl, seed=seed)
-
-
-@cached
-def run_specs(*settings) -> tuple[dict, dict, dict]:
-    stats = run(*settings).stats
-    return vega_spec(histogram_chart(stats)), vega_spec(heatmap_chart(stats)), vega_spec(step_bound_chart(stats))
-
-
 settings = (int(n), float(scale), float(in_scale), float(bias), nl_name, int(steps), int(seed))
 result = None
 with guard("n-unit RNN"):
-    result = run(*settings)
-    specs = run_specs(*settings)
+    result = saturation_run(*settings)
+    specs = saturation_specs(*settings)
 
 if result is not None:
     s, chk = result.stats, result.pascanu

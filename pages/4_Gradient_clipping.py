@@ -2,12 +2,12 @@
 
 import math
 
-import numpy as np
 import streamlit as st
 
 import rnnviz
 from rnnviz.charts import clipping as charts
 from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui.computed import clipping_geometry, geometry_spec
 from rnnviz.ui.registry import PAGES
 
 PAGE = next(p for p in PAGES if p.path == "pages/4_Gradient_clipping.py")
@@ -40,15 +40,6 @@ def fmt_angle(a: float) -> str:
 
 
 # ----------------------------------------------------------------------------- cached core calls
-
-@cached
-def geometry(gx: float, gy: float, c: float, v: float):
-    g = np.array([gx, gy])
-    (by_norm,), norm = rnnviz.clip_by_norm([g], c)
-    (by_value,) = rnnviz.clip_by_value([g], v)
-    return (g, by_norm, by_value, norm, rnnviz.total_norm([by_value]), rnnviz.gradient_angle(g, by_norm),
-            rnnviz.gradient_angle(g, by_value))
-
 
 @cached
 def tensor_outcomes(nW: float, nU: float, nb: float, c: float, seed: int, poison: str, where: int):
@@ -90,13 +81,6 @@ def wall_line():
 
 # Chart specs are cached on the same settings (rnnviz.charts.clipping keeps each chart's structure as a
 # template, so a new setting costs a few milliseconds of data, not a 100 ms Altair build).
-
-@cached
-def geometry_spec(gx: float, gy: float, c: float, v: float) -> dict:
-    g, by_norm, by_value, _, _, a_norm, a_value = geometry(gx, gy, c, v)
-    return charts.geometry_spec(g, by_norm, by_value, max_norm=c, clip_value=v,
-                                angle_norm=a_norm, angle_value=a_value)
-
 
 @cached
 def tensor_spec(nW: float, nU: float, nb: float, c: float, seed: int, poison: str, where: int) -> dict:
@@ -150,7 +134,7 @@ with guard("One gradient, clipped two ways"):
                            help="Clipping by norm rescales g onto the circle of radius c when it is longer.")
         v = widgets.slider("value threshold v", key="v", min_value=0.1, max_value=10.0, value=1.5, step=0.1,
                            help="Clipping by value cuts each component to [−v, v]: the box.")
-    g, by_norm, by_value, norm, value_norm, a_norm, a_value = geometry(gx, gy, c, v)
+    g, by_norm, by_value, norm, value_norm, a_norm, a_value = clipping_geometry(gx, gy, c, v)
     with picture:
         export.show(geometry_spec(gx, gy, c, v), name="Clipping geometry", width="content")
     with words:

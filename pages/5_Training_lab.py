@@ -9,6 +9,7 @@ from rnnviz.charts import training as charts
 from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.cache import single_flight
 from rnnviz.ui.runs import Result, run_store, sweep_store
+from rnnviz.ui.computed import CELL_NAMES, CLIP_NAMES, ENCODING_NAMES, OPTIMIZER_NAMES, widget_values
 from rnnviz.ui.registry import PAGES
 
 PAGE = next(p for p in PAGES if p.path == "pages/5_Training_lab.py")
@@ -19,11 +20,6 @@ ITERATIONS = (20, 50, 100, 200, 300, 500, 1000)
 BATCHES = (8, 16, 32, 64, 128, 256)
 THRESHOLDS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 MOMENTA = (0.0, 0.5, 0.9, 0.99)
-# Radio labels (also the values in the URL) → core names.
-OPTIMIZER_NAMES = {"SGD": "sgd", "Adam": "adam"}
-CLIP_NAMES = {"none": "none", "by norm": "norm", "by value": "value"}
-ENCODING_NAMES = {"one-hot": "one_hot", "embedding": "embedding"}
-CELL_NAMES = {"plain RNN": "rnn", "GRU": "gru", "LSTM": "lstm"}
 # The step Jacobian the gradient passes on its way back, in words and as a formula, per cell.
 JACOBIAN_TEXT = {
     "rnn": "diag(f′) W",
@@ -54,20 +50,6 @@ page_frame(
     ),
 )
 
-
-
-def widget_values(cfg) -> dict:
-    """The widget settings (key → value) that reproduce a training configuration."""
-    def label(names: dict, value: str) -> str:
-        return next(k for k, v in names.items() if v == value)
-
-    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "g": cfg.init_scale,
-              "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
-              "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
-              "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed, "cell": label(CELL_NAMES, cfg.cell)}
-    if cfg.cell != "rnn":  # the gate-bias control exists only with a gated cell (or in comparison mode)
-        values["bz"] = cfg.gate_bias
-    return values
 
 
 SCENARIO_TEXT = {

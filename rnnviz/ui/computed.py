@@ -1,0 +1,116 @@
+"""Cached core calls and chart specs shared by a page and the lecture tour.
+
+A page and a tour step that show the same chart call the same function here, so the chart exists
+once and a setting computed on one is cached for the other (keyed on scalar settings, shared by
+every session).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import rnnviz
+from rnnviz.charts import clipping as clipping_charts
+from rnnviz.charts.nonlinearity import curves_chart, heatmap_chart, histogram_chart, step_bound_chart
+from rnnviz.charts.scalar import factor_chart, gradient_chart, phase_map_chart, powers_widget, state_chart
+from rnnviz.charts.spec import vega_spec
+
+from .cache import cached
+
+#: The scalar page's phase map: w and b in steps of 0.1 over the sliders' ranges (81 × 61 cells).
+W_RANGE, B_RANGE = (-4.0, 4.0), (-3.0, 3.0)
+
+
+# ---------------------------------------------------------------------------- scalar page
+
+@cached
+def scalar_run(w: float, b: float, u: float, kind: str, amp: float, h0: float, f: str, T: int, seed: int):
+    """One hidden unit's trajectory and gradient (:func:`rnnviz.scalar_trajectory`)."""
+    x = rnnviz.scalar_inputs(T, kind=kind, amplitude=amp, seed=seed)
+    return rnnviz.scalar_trajectory(w, b=b, u=u, h0=h0, x=x, nonlinearity=f)
+
+
+@cached
+def scalar_specs(*settings) -> tuple[dict, dict, dict]:
+    """Vega-Lite specs of the factor, gradient and state charts of :func:`scalar_run` at ``settings``."""
+    tr = scalar_run(*settings)
+    return tuple(vega_spec(c) for c in (factor_chart(tr), gradient_chart(tr), state_chart(tr)))
+
+
+@cached
+def phase_map_spec(u: float, kind: str, amp: float, h0: float, f: str, T: int, seed: int) -> dict:
+    x = rnnviz.scalar_inputs(T, kind=kind, amplitude=amp, seed=seed)
+    pm = rnnviz.scalar_phase_map(np.linspace(*W_RANGE, 81), np.linspace(*B_RANGE, 61), u=u, h0=h0, x=x,
+                                 nonlinearity=f)
+    return vega_spec(phase_map_chart(pm))
+
+
+@cached
+def powers_spec() -> dict:
+    """The r^k chart with its slider (redrawn in the browser)."""
+    return vega_spec(powers_widget())
+
+
+# ---------------------------------------------------------------------------- nonlinearity page
+
+@cached
+def curves_spec() -> dict:
+    """f and f′ of every nonlinearity, side by side."""
+    return vega_spec(curves_chart())
+
+
+@cached
+def saturation_run(n: int, scale: float, in_scale: float, bias: float, nl: str, steps: int, seed: int):
+    """An n-unit RNN's trajectory and its derivative statistics (:func:`rnnviz.saturation_run`)."""
+    return rnnviz.saturation_run(n, T=steps, weight_scale=scale, input_scale=in_scale, bias=bias,
+                                 nonlinearity=nl, seed=seed)
+
+
+@cached
+def saturation_specs(*settings) -> tuple[dict, dict, dict]:
+    """Histogram, heat map and per-step bound of :func:`saturation_run` at ``settings``."""
+    stats = saturation_run(*settings).stats
+    return vega_spec(histogram_chart(stats)), vega_spec(heatmap_chart(stats)), vega_spec(step_bound_chart(stats))
+
+
+# ---------------------------------------------------------------------------- clipping page
+
+@cached
+def clipping_geometry(gx: float, gy: float, c: float, v: float):
+    """One 2-D gradient g = (gx, gy) clipped by norm to c and by value to v: (g, by norm, by value, the
+    norm before, the norm after value clipping, the angle turned by each clipping)."""
+    g = np.array([gx, gy])
+    (by_norm,), norm = rnnviz.clip_by_norm([g], c)
+    (by_value,) = rnnviz.clip_by_value([g], v)
+    return (g, by_norm, by_value, norm, rnnviz.total_norm([by_value]), rnnviz.gradient_angle(g, by_norm),
+            rnnviz.gradient_angle(g, by_value))
+
+
+@cached
+def geometry_spec(gx: float, gy: float, c: float, v: float) -> dict:
+    g, by_norm, by_value, _, _, a_norm, a_value = clipping_geometry(gx, gy, c, v)
+    return clipping_charts.geometry_spec(g, by_norm, by_value, max_norm=c, clip_value=v,
+                                         angle_norm=a_norm, angle_value=a_value)
+
+
+# ---------------------------------------------------------------------------- training lab
+
+# Radio labels (also the values in the URL) → core names.
+OPTIMIZER_NAMES = {"SGD": "sgd", "Adam": "adam"}
+CLIP_NAMES = {"none": "none", "by norm": "norm", "by value": "value"}
+ENCODING_NAMES = {"one-hot": "one_hot", "embedding": "embedding"}
+CELL_NAMES = {"plain RNN": "rnn", "GRU": "gru", "LSTM": "lstm"}
+
+
+def widget_values(cfg) -> dict:
+    """The widget settings (key → value) that reproduce a training configuration."""
+    def label(names: dict, value: str) -> str:
+        return next(k for k, v in names.items() if v == value)
+
+    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "g": cfg.init_scale,
+              "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
+              "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
+              "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed, "cell": label(CELL_NAMES, cfg.cell)}
+    if cfg.cell != "rnn":  # the gate-bias control exists only with a gated cell (or in comparison mode)
+        values["bz"] = cfg.gate_bias
+    return values
