@@ -1,11 +1,10 @@
 """The lecture as a guided tour: one claim per step, with its live evidence; PageDown/PageUp step through."""
 
-from rnnviz.ui import LECTURE, page_frame, tour
+from rnnviz.ui import page_frame, tour
 from rnnviz.ui.runs import train_ahead
 
 page_frame(
-    LECTURE.title,
-    icon=LECTURE.icon,
+    __file__,
     lead=(
         "The lecture's argument, one step at a time: each step states a claim and shows the live evidence "
         "for it, computed at that step's settings. **PageDown** and **PageUp** (a presentation clicker) "

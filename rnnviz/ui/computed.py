@@ -7,6 +7,9 @@ every session).
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
+
 import numpy as np
 
 import rnnviz
@@ -14,8 +17,21 @@ from rnnviz.charts import clipping as clipping_charts
 from rnnviz.charts.nonlinearity import curves_chart, heatmap_chart, histogram_chart, step_bound_chart
 from rnnviz.charts.scalar import factor_chart, gradient_chart, phase_map_chart, powers_widget, state_chart
 from rnnviz.charts.spec import vega_spec
+from rnnviz.presets import View
+from rnnviz.presets import nonlinearity as nl_views
+from rnnviz.presets import scalar as scalar_views
 
 from .cache import cached
+
+
+def arguments(view: View, values: Mapping[str, object] | None = None) -> tuple:
+    """The positional arguments of ``view.compute`` for ``values`` over the view's defaults, typed as
+    the defaults are (``w = 1`` is the float 1.0 a slider gives): exactly what a page passes from a
+    link with these values, so the page and the tour share one cache entry."""
+    args = view.arguments(values)
+    names = inspect.signature(view.compute).parameters
+    return tuple(type(view.defaults[k])(args[k]) if k in view.defaults else args[k] for k in names)
+
 
 #: The scalar page's phase map: w and b in steps of 0.1 over the sliders' ranges (81 × 61 cells).
 W_RANGE, B_RANGE = (-4.0, 4.0), (-3.0, 3.0)
@@ -23,11 +39,9 @@ W_RANGE, B_RANGE = (-4.0, 4.0), (-3.0, 3.0)
 
 # ---------------------------------------------------------------------------- scalar page
 
-@cached
-def scalar_run(w: float, b: float, u: float, kind: str, amp: float, h0: float, f: str, T: int, seed: int):
-    """One hidden unit's trajectory and gradient (:func:`rnnviz.scalar_trajectory`)."""
-    x = rnnviz.scalar_inputs(T, kind=kind, amplitude=amp, seed=seed)
-    return rnnviz.scalar_trajectory(w, b=b, u=u, h0=h0, x=x, nonlinearity=f)
+#: One hidden unit's trajectory and gradient: the scalar view's computation (rnnviz.presets.scalar),
+#: on which its presets' captions and the tour's steps are checked.
+scalar_run = cached(scalar_views.VIEW.compute)
 
 
 @cached
@@ -59,11 +73,8 @@ def curves_spec() -> dict:
     return vega_spec(curves_chart())
 
 
-@cached
-def saturation_run(n: int, scale: float, in_scale: float, bias: float, nl: str, steps: int, seed: int):
-    """An n-unit RNN's trajectory and its derivative statistics (:func:`rnnviz.saturation_run`)."""
-    return rnnviz.saturation_run(n, T=steps, weight_scale=scale, input_scale=in_scale, bias=bias,
-                                 nonlinearity=nl, seed=seed)
+#: An n-unit RNN's trajectory and its derivative statistics: the nonlinearity view's computation.
+saturation_run = cached(nl_views.VIEW.compute)
 
 
 @cached
@@ -107,7 +118,7 @@ def widget_values(cfg) -> dict:
     def label(names: dict, value: str) -> str:
         return next(k for k, v in names.items() if v == value)
 
-    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "g": cfg.init_scale,
+    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "scale": cfg.init_scale,
               "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
               "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
               "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed, "cell": label(CELL_NAMES, cfg.cell)}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -24,12 +24,14 @@ import streamlit as st
 import rnnviz
 from rnnviz.charts import training as lab_charts
 from rnnviz.charts.scalar import format_magnitude
+from rnnviz.presets import nonlinearity as nl_views
+from rnnviz.presets import scalar as scalar_views
 
 from . import computed, export, lecture, urlstate
 from .cache import cached
-from .presets import Preset
 from .registry import PAGES, PageInfo
 from .runs import stored_run
+from .urlstate import url_value
 
 #: The URL parameter that holds the step (1-based).
 KEY = "step"
@@ -54,7 +56,7 @@ class Step:
     check: Callable[[Evidence], bool]
     number: Callable[[Evidence], tuple[str, str]]
     figures: Callable[[], None]
-    formulas: tuple[str, ...] = field(default=())
+    formulas: tuple[str, ...] = ()
 
     @property
     def page_info(self) -> PageInfo:
@@ -62,7 +64,7 @@ class Step:
 
     def link_params(self) -> dict[str, str]:
         """The explore link's parameters (as a preset's link writes them)."""
-        return Preset(self.title, self.claim, self.settings).query_params()
+        return {k: url_value(v) for k, v in self.settings.items()}
 
 
 # ---------------------------------------------------------------------------- settings of the pages
@@ -73,25 +75,14 @@ CLIPPING = "pages/4_Gradient_clipping.py"
 LAB = "pages/5_Training_lab.py"
 
 
-def _scalar(w: float, b: float, f: str, T: int) -> tuple:
-    """The scalar page's settings tuple with its other controls at their defaults (input: sine,
-    amplitude 0.5, u = 1, h₀ = 0.5, seed 0), as the page builds it from a link."""
-    return (w, b, 1.0, rnnviz.INPUT_KINDS[3], 0.5, 0.5, f, T, 0)
+def _scalar(values: Mapping[str, object]) -> tuple:
+    """The scalar page's settings for these link values (the others at their defaults)."""
+    return computed.arguments(scalar_views.VIEW, values)
 
 
-def _saturation(n: int, scale: float, in_scale: float, bias: float, nl: str, steps: int = 200) -> tuple:
-    """The nonlinearity page's settings tuple (seed 0), as the page builds it from a link."""
-    return (n, scale, in_scale, bias, nl, steps, 0)
-
-
-def _scalar_link(settings: tuple) -> dict:
-    w, b, _, _, _, _, f, T, _ = settings
-    return {"w": w, "b": b, "f": f, "T": T}
-
-
-def _saturation_link(settings: tuple) -> dict:
-    n, scale, in_scale, bias, nl, steps, _ = settings
-    return {"n": n, "scale": scale, "in_scale": in_scale, "bias": bias, "nl": nl, "steps": steps}
+def _saturation(values: Mapping[str, object]) -> tuple:
+    """The nonlinearity page's settings for these link values (the others at their defaults)."""
+    return computed.arguments(nl_views.VIEW, values)
 
 
 def _pct(x: float) -> str:
@@ -125,14 +116,15 @@ def _agreement_figures() -> None:
 
 # ---------------------------------------------------------------------------- 2-4 · one hidden unit
 
-LINEAR_DOWN, LINEAR_UP = _scalar(0.99, 0.0, "linear", 1000), _scalar(1.01, 0.0, "linear", 1000)
-TANH = _scalar(0.9, 0.0, "tanh", 200)
-OVERFLOW = _scalar(4.0, 3.0, "relu", 10_000)
+LINEAR_DOWN = {"w": 0.99, "b": 0.0, "f": "linear", "T": 1000}
+LINEAR_UP = {**LINEAR_DOWN, "w": 1.01}
+TANH = scalar_views.VIEW.preset("Vanishing with tanh").values
+OVERFLOW = scalar_views.VIEW.preset("NaN in float32").values
 
 
 def _powers() -> Evidence:
-    down, up = (computed.scalar_run(*s).log10_abs_grad[0] for s in (LINEAR_DOWN, LINEAR_UP))
-    return {"down": down, "up": up, "k": LINEAR_DOWN[7]}
+    down, up = (computed.scalar_run(*_scalar(v)).log10_abs_grad[0] for v in (LINEAR_DOWN, LINEAR_UP))
+    return {"down": down, "up": up, "k": LINEAR_DOWN["T"]}
 
 
 def _powers_check(ev: Evidence) -> bool:
@@ -145,7 +137,7 @@ def _powers_check(ev: Evidence) -> bool:
 def _powers_figures() -> None:
     left, right = st.columns([3, 2])
     with left:
-        export.figure(computed.scalar_specs(*LINEAR_DOWN)[1], name="Gradient vs distance, r = 0.99",
+        export.figure(computed.scalar_specs(*_scalar(LINEAR_DOWN))[1], name="Gradient vs distance, r = 0.99",
                       notice="a linear unit with w = 0.99: every factor is 0.99, so after k steps back the "
                              "gradient is 0.99^k — a straight line on the log axis, 4 decades down at k = 1,000.")
     with right:
@@ -154,14 +146,14 @@ def _powers_figures() -> None:
 
 
 def _vanishing() -> Evidence:
-    tr = computed.scalar_run(*TANH)
+    tr = computed.scalar_run(*_scalar(TANH))
     return {"log10_grad": tr.log10_abs_grad[0], "horizon": math.nan if tr.horizon is None else tr.horizon,
             "T": tr.T}
 
 
-def _scalar_figures(settings: tuple, what: str) -> Callable[[], None]:
+def _scalar_figures(values: Mapping[str, object], what: str) -> Callable[[], None]:
     def draw() -> None:
-        specs = computed.scalar_specs(*settings)
+        specs = computed.scalar_specs(*_scalar(values))
         left, right = st.columns(2)
         with left:
             export.figure(specs[0], name=f"Per-step factor, {what}",
@@ -174,29 +166,31 @@ def _scalar_figures(settings: tuple, what: str) -> Callable[[], None]:
 
 
 def _overflow() -> Evidence:
-    tr = computed.scalar_run(*OVERFLOW)
+    tr = computed.scalar_run(*_scalar(OVERFLOW))
     brk = tr.float32_break
     return {"overflow": 1.0 if brk is not None and brk.kind == "overflow" else 0.0,
             "distance": math.nan if brk is None else brk.distance,
+            "nan_distance": math.nan if brk is None or brk.nan_distance is None else brk.nan_distance,
+            "T": tr.T,
             "state_overflow": math.nan if tr.state_nonfinite_step is None else tr.state_nonfinite_step,
             "log10_grad": tr.log10_abs_grad[0]}
 
 
 # ---------------------------------------------------------------------------- 6-8 · the nonlinearity
 
-HEALTHY = _saturation(64, 1.0, 1.0, 0.0, "tanh")
-SATURATED = _saturation(64, 1.0, 3.0, 0.0, "sigmoid")
-DEAD = _saturation(64, 1.0, 0.5, -1.0, "relu")
+QUARTER = nl_views.VIEW.preset("Sigmoid never escapes ¼").values
+SATURATED = nl_views.VIEW.preset("Saturated sigmoid").values
+DEAD = nl_views.VIEW.preset("Dead ReLUs").values
 
 
 def _jacobian() -> Evidence:
-    result = computed.saturation_run(*HEALTHY)
+    result = computed.saturation_run(*_saturation(QUARTER))
     s, chk = result.stats, result.pascanu
     return {"bound": chk.step_bound, "worst": math.exp(float(s.log_step_bound.max())),
-            "typical": math.exp(s.mean_log_step_bound)}
+            "sigma_max": chk.sigma_max, "gamma": s.gamma, "guaranteed": float(chk.sufficient_for_vanishing)}
 
 
-def _saturation_figures(settings: tuple, which: tuple[int, ...]) -> Callable[[], None]:
+def _saturation_figures(values: Mapping[str, object], which: tuple[int, ...]) -> Callable[[], None]:
     names = ("Histogram of f-prime", "Units x time heat map", "Per-step bound")
     notices = ("the mass near 0 is gradient lost at that step; sigmoid never reaches beyond ¼, ReLU has only "
                "two bars, 0 and 1.",
@@ -205,16 +199,26 @@ def _saturation_figures(settings: tuple, which: tuple[int, ...]) -> Callable[[],
                "saturation pulls it below the orange γ·σ_max bound.")
 
     def draw() -> None:
-        specs = computed.saturation_specs(*settings)
+        specs = computed.saturation_specs(*_saturation(values))
         for column, i in zip(st.columns(len(which)), which):
             with column:
-                export.figure(specs[i], name=f"{names[i]}, {settings[4]}", notice=notices[i])
+                export.figure(specs[i], name=f"{names[i]}, {values['f']}", notice=notices[i])
     return draw
 
 
-def _saturation_evidence(settings: tuple) -> Callable[[], Evidence]:
+def _flat_figures() -> None:
+    left, right = st.columns(2)
+    with left:
+        export.figure(computed.curves_spec(), name="f and f-prime", width="content",
+                      notice="the grey bands, where |f′| < 0.1, cover most of the axis for sigmoid and tanh.")
+    with right:
+        export.figure(computed.saturation_specs(*_saturation(SATURATED))[0], name="Histogram of f-prime, sigmoid",
+                      notice="the mass near 0 is gradient lost at that step; nothing reaches beyond ¼.")
+
+
+def _saturation_evidence(values: Mapping[str, object]) -> Callable[[], Evidence]:
     def evidence() -> Evidence:
-        s = computed.saturation_run(*settings).stats
+        s = computed.saturation_run(*_saturation(values)).stats
         return {"saturated": s.saturated_fraction, "dead": s.dead_fraction, "mean": s.mean_derivative,
                 "max": float(s.derivatives.max()), "gamma": s.gamma}
     return evidence
@@ -315,7 +319,7 @@ STEPS: tuple[Step, ...] = (
         "The gradient that reaches a word k steps back is the gradient at the end multiplied by k step "
         "Jacobians: an RNN over 1,000 steps is a 1,000-layer network. A product of k equal factors r is r^k: "
         "0.99^1000 is about 4 × 10⁻⁵, 1.01^1000 about 2 × 10⁴.",
-        SCALAR, _scalar_link(LINEAR_DOWN), _powers, check=_powers_check,
+        SCALAR, LINEAR_DOWN, _powers, check=_powers_check,
         number=lambda ev: ("0.99^1000 and 1.01^1000", f"{format_magnitude(ev['down'])} · {format_magnitude(ev['up'])}"),
         figures=_powers_figures,
         formulas=(r"\frac{\partial \mathcal{L}_T}{\partial h_{T-k}} = \frac{\partial \mathcal{L}_T}{\partial h_T}"
@@ -324,7 +328,7 @@ STEPS: tuple[Step, ...] = (
         "One hidden unit: factors below 1 vanish",
         "With one hidden unit every Jacobian is a number, w·f′(aₜ). With tanh and w = 0.9 every factor is "
         "below 1, so the product dies exponentially: after 200 steps less than 10⁻⁸ of the gradient is left.",
-        SCALAR, _scalar_link(TANH), _vanishing,
+        SCALAR, TANH, _vanishing,
         check=lambda ev: ev["log10_grad"] < -8 and ev["horizon"] < ev["T"],
         number=lambda ev: ("|∂h_T/∂h₀| and the memory horizon",
                            f"{format_magnitude(ev['log10_grad'])} · {ev['horizon']:.0f} steps"),
@@ -332,36 +336,39 @@ STEPS: tuple[Step, ...] = (
         formulas=(r"\frac{\partial h_T}{\partial h_0} = \prod_{t=1}^{T} w\,f'(a_t)",)),
     Step(
         "Factors above 1 explode — until the numbers stop being numbers",
-        "A ReLU unit with w = 4 multiplies the gradient by 4 every step. Multiplied step by step in float32, "
-        "as on a GPU, the product is inf after 64 steps (4⁶⁴ = 2¹²⁸ is beyond float32's largest number), and "
-        "one inf − inf or inf · 0 later it is NaN.",
-        SCALAR, _scalar_link(OVERFLOW), _overflow,
-        check=lambda ev: ev["overflow"] == 1.0 and ev["distance"] == 64,
-        number=lambda ev: ("float32 product is inf after", f"{ev['distance']:.0f} steps"),
+        "A ReLU unit with w = 4 multiplies the gradient by 4 at every live step. Multiplied step by step in "
+        "float32, as on a GPU, the product is inf after 64 factors (4⁶⁴ = 2¹²⁸, beyond float32's largest "
+        "number); started below 0, the unit's first step is dead, a factor of exactly 0 — and inf · 0 is NaN.",
+        SCALAR, OVERFLOW, _overflow,
+        check=lambda ev: ev["overflow"] == 1.0 and ev["distance"] == 64 and ev["nan_distance"] == ev["T"],
+        number=lambda ev: ("float32: inf after, NaN after", f"{ev['distance']:.0f} · {ev['nan_distance']:.0f} factors"),
         figures=_scalar_figures(OVERFLOW, "ReLU, w = 4")),
     Step(
         "J_t = diag(f′(a_t)) W",
         "By the chain rule each step's Jacobian is the nonlinearity's derivatives times W, so its norm is at "
-        "most γ·σ_max(W) (γ = max|f′|: 1 for tanh, ¼ for sigmoid); along a real trajectory it is smaller.",
-        NONLINEARITY, _saturation_link(HEALTHY), _jacobian,
-        check=lambda ev: ev["worst"] <= ev["bound"] * (1 + 1e-12) and ev["typical"] < ev["bound"],
-        number=lambda ev: ("per-step bound: typical vs γ·σ_max", f"{ev['typical']:.3f} vs {ev['bound']:.3f}"),
-        figures=_saturation_figures(HEALTHY, (2,)),
+        "most γ·σ_max(W), with γ = max|f′|: 1 for tanh, ¼ for sigmoid. With sigmoid and σ_max(W) ≈ 2, every "
+        "step at least halves every gradient: vanishing is guaranteed, whatever the inputs.",
+        NONLINEARITY, QUARTER, _jacobian,
+        check=lambda ev: (ev["worst"] <= ev["bound"] * (1 + 1e-12) and ev["bound"] <= 0.51 and ev["gamma"] == 0.25
+                          and ev["guaranteed"] == 1.0),
+        number=lambda ev: ("γ·σ_max(W), the per-step bound", f"{ev['bound']:.3f}"),
+        figures=_saturation_figures(QUARTER, (2,)),
         formulas=(r"J_t = \operatorname{diag}\!\big(f'(a_t)\big)\,W,\qquad \|J_t\|_2 \le \max_i |f'(a_t)_i|"
                   r"\;\sigma_{\max}(W) \le \gamma\,\sigma_{\max}(W)",)),
     Step(
         "sigmoid and tanh are flat almost everywhere",
-        "Away from 0 the derivatives of sigmoid and tanh are close to 0, and sigmoid's is never above ¼. "
-        "Driven by large inputs, half of all unit-steps of a sigmoid RNN pass less than a tenth of the gradient.",
-        NONLINEARITY, _saturation_link(SATURATED), _saturation_evidence(SATURATED),
-        check=lambda ev: ev["max"] <= 0.25 and ev["saturated"] >= 0.4 and ev["mean"] < 0.25,
+        "Away from a = 0 the derivatives of sigmoid and tanh are close to 0, and sigmoid's is never above ¼. "
+        "Pushed into the tail by large inputs and a negative bias, more than four in five of a sigmoid RNN's "
+        "unit-steps pass less than a tenth of the gradient.",
+        NONLINEARITY, SATURATED, _saturation_evidence(SATURATED),
+        check=lambda ev: ev["max"] <= 0.25 and ev["saturated"] >= 0.8,
         number=lambda ev: ("saturated unit-steps (f′ < 0.1)", _pct(ev["saturated"])),
-        figures=_saturation_figures(SATURATED, (0, 1))),
+        figures=_flat_figures),
     Step(
         "ReLU: 1 or 0 — dead units",
         "ReLU's derivative is exactly 1 for positive input and exactly 0 for negative: a unit pushed below 0 is "
         "dead for that step and passes nothing back. A negative bias kills almost all of them.",
-        NONLINEARITY, _saturation_link(DEAD), _saturation_evidence(DEAD),
+        NONLINEARITY, DEAD, _saturation_evidence(DEAD),
         check=lambda ev: ev["dead"] >= 0.9,
         number=lambda ev: ("dead unit-steps (f′ = 0)", _pct(ev["dead"])),
         figures=_saturation_figures(DEAD, (0, 1))),
