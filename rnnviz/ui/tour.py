@@ -312,7 +312,7 @@ STEPS: tuple[Step, ...] = (
         "RNN learns the agreement across a gap of 10 words — and stays at a coin toss across 60.",
         LAB, {"L": LONG.gap}, _agreement,
         check=lambda ev: ev["short"] >= 0.95 and _chance(ev["long"]),
-        number=lambda ev: ("Held-out accuracy, L = 10 vs L = 60", f"{_pct(ev['short'])} vs {_pct(ev['long'])}"),
+        number=lambda ev: ("held-out accuracy, L = 10 → L = 60", f"{ev['short']:.0%} → {ev['long']:.0%}"),
         figures=_agreement_figures),
     Step(
         "Back-propagation through time",
@@ -320,7 +320,7 @@ STEPS: tuple[Step, ...] = (
         "Jacobians: an RNN over 1,000 steps is a 1,000-layer network. A product of k equal factors r is r^k: "
         "0.99^1000 is about 4 × 10⁻⁵, 1.01^1000 about 2 × 10⁴.",
         SCALAR, LINEAR_DOWN, _powers, check=_powers_check,
-        number=lambda ev: ("0.99^1000 and 1.01^1000", f"{format_magnitude(ev['down'])} · {format_magnitude(ev['up'])}"),
+        number=lambda ev: ("0.99^1000, computed as a product", format_magnitude(ev["down"])),
         figures=_powers_figures,
         formulas=(r"\frac{\partial \mathcal{L}_T}{\partial h_{T-k}} = \frac{\partial \mathcal{L}_T}{\partial h_T}"
                   r"\,J_T\,J_{T-1}\cdots J_{T-k+1},\qquad J_t = \frac{\partial h_t}{\partial h_{t-1}}",)),
@@ -330,8 +330,7 @@ STEPS: tuple[Step, ...] = (
         "below 1, so the product dies exponentially: after 200 steps less than 10⁻⁸ of the gradient is left.",
         SCALAR, TANH, _vanishing,
         check=lambda ev: ev["log10_grad"] < -8 and ev["horizon"] < ev["T"],
-        number=lambda ev: ("|∂h_T/∂h₀| and the memory horizon",
-                           f"{format_magnitude(ev['log10_grad'])} · {ev['horizon']:.0f} steps"),
+        number=lambda ev: (f"|∂h_T/∂h₀| after {ev['T']} steps", format_magnitude(ev["log10_grad"])),
         figures=_scalar_figures(TANH, "tanh, w = 0.9"),
         formulas=(r"\frac{\partial h_T}{\partial h_0} = \prod_{t=1}^{T} w\,f'(a_t)",)),
     Step(
@@ -341,7 +340,7 @@ STEPS: tuple[Step, ...] = (
         "number); started below 0, the unit's first step is dead, a factor of exactly 0 — and inf · 0 is NaN.",
         SCALAR, OVERFLOW, _overflow,
         check=lambda ev: ev["overflow"] == 1.0 and ev["distance"] == 64 and ev["nan_distance"] == ev["T"],
-        number=lambda ev: ("float32: inf after, NaN after", f"{ev['distance']:.0f} · {ev['nan_distance']:.0f} factors"),
+        number=lambda ev: ("float32 product: inf after · NaN after", f"{ev['distance']:.0f} · {ev['nan_distance']:,.0f}"),
         figures=_scalar_figures(OVERFLOW, "ReLU, w = 4")),
     Step(
         "J_t = diag(f′(a_t)) W",
@@ -405,7 +404,7 @@ STEPS: tuple[Step, ...] = (
         "RNN stays at a coin toss.",
         LAB, {**computed.widget_values(GRU), "cmp": True}, _gated,
         check=lambda ev: ev["gru"] >= 0.95 and _chance(ev["rnn"]) and ev["gru_reach"] > 100 * ev["rnn_reach"],
-        number=lambda ev: ("held-out accuracy: GRU vs plain RNN", f"{_pct(ev['gru'])} vs {_pct(ev['rnn'])}"),
+        number=lambda ev: ("held-out accuracy: GRU · plain RNN", f"{ev['gru']:.0%} · {ev['rnn']:.0%}"),
         figures=_gated_figures),
 )
 
@@ -478,20 +477,23 @@ def show(steps: tuple[Step, ...] = STEPS) -> None:
     for formula in step.formulas:
         st.latex(formula)
 
-    charts, side = st.columns([3, 1], gap="medium")
+    page = step.page_info
+    evidence = step.evidence()
+    label, value = step.number(evidence)
+    number, verdict, explore = st.columns([2, 2, 3], vertical_alignment="center")
+    number.metric(label, value, help="Computed live by rnnviz's core at this step's settings.")
+    if step.check(evidence):
+        verdict.success("The evidence bears the claim out.", icon=":material/check_circle:")
+    else:
+        verdict.warning("At these settings the evidence does not bear the claim out.", icon=":material/warning:")
+    explore.page_link(page.path, label=f"Explore this on the {page.title} page", icon=page.icon,
+                      query_params=step.link_params(), help="Opens the page with this step's settings.")
+    large = lecture.is_on()
+    charts, side = st.columns([2, 1] if large else [3, 1], gap="medium")
     with side:
-        evidence = step.evidence()
-        label, value = step.number(evidence)
-        st.metric(label, value, help="Computed live by rnnviz's core at this step's settings.")
-        if step.check(evidence):
-            st.success("The evidence bears the claim out.", icon=":material/check_circle:")
-        else:
-            st.warning("At these settings the evidence does not bear the claim out.", icon=":material/warning:")
-        page = step.page_info
-        st.page_link(page.path, label=f"Explore this on the {page.title} page", icon=page.icon,
-                     query_params=step.link_params())
         link = step_link(k)
-        st.image(qr_png(link), width=420 if lecture.is_on() else 200,
-                 caption=f"Scan to open step {k} on your phone: {link}")
+        st.image(qr_png(link), width="stretch" if large else 200,
+                 caption=f"Scan to open step {k} on your phone, or type the link below.")
+        st.code(link, language=None, wrap_lines=True)
     with charts:
         step.figures()
