@@ -13,6 +13,8 @@ from rnnviz.charts.scalar import format_magnitude
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import (Preset, cached, export, guard, lecture, page_frame, preset_bar, preset_button, requests,
                        widgets)
+from rnnviz.ui.computed import spectral_analysis as analyse
+from rnnviz.ui.computed import spectral_specs as specs
 
 PAGE = page_frame(
     __file__,
@@ -110,36 +112,9 @@ MAX_FULL_WAIT = 20.0
 budget = requests.granted("full_horizon", (key, digest), default=1.0)
 
 
-@cached(max_entries=16)
-def analyse(key: tuple, digest: str, _W, budget: float):
-    """All spectra of one setting; an uploaded matrix is keyed by the hash of its bytes, not the array.
-    ``budget`` scales the work plan (1: the page's default; more when the viewer asked for every step)."""
-    return sp.spectral_analysis(sp.Setting(*key), _W, seconds=budget)
-
-
 @cached(max_entries=64)
 def at_step(key: tuple, t: int, digest: str, _W, budget: float):
     return sp.spectra_at(sp.Setting(*key), t, _W, analysis=analyse(key, digest, _W, budget))
-
-
-@cached(max_entries=16)
-def specs(key: tuple, digest: str, _W, budget: float) -> dict:
-    r = analyse(key, digest, _W, budget)
-    out = {"steps": vega_spec(ch.step_spectra_chart(r.spectra.steps, r.spectra.singular_values, r.spectra.radius,
-                                                    gamma_sigma=r.verdict.step_bound))}
-    if r.chain is None:           # the product failed; the page says so where it would be drawn
-        return out
-    extra = None
-    if r.held_at_fixed_point:
-        ex = sp.nilpotent_example()
-        logs = ex.log_power_norms(max(1, r.window))
-        extra = ("closed form 2^(l−1)·√200", [0.0, *logs])
-    return out | {
-        "product": vega_spec(ch.product_spectrum_chart(r.product_distance, r.product_log_sv)),
-        "lyapunov": vega_spec(ch.lyapunov_chart(r.lyapunov, theory=r.theory, theory_label=r.theory_label or "theory")),
-        "chain": vega_spec(ch.bound_chain_chart(r.chain.distance, r.chain.log_product_norm,
-                                                r.chain.log_norm_product, r.chain.log_uniform_bound, extra=extra)),
-    }
 
 
 @cached(max_entries=64)

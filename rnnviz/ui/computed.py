@@ -7,13 +7,16 @@ every session).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Mapping
 
 import numpy as np
 
 import rnnviz
+from rnnviz import spectral as sp
 from rnnviz.charts import clipping as clipping_charts
+from rnnviz.charts import spectral as spectral_charts
 from rnnviz.charts.nonlinearity import curves_chart, heatmap_chart, histogram_chart, step_bound_chart
 from rnnviz.charts.scalar import factor_chart, gradient_chart, phase_map_chart, powers_widget, state_chart
 from rnnviz.charts.spec import vega_spec
@@ -82,6 +85,52 @@ def saturation_specs(*settings) -> tuple[dict, dict, dict]:
     """Histogram, heat map and per-step bound of :func:`saturation_run` at ``settings``."""
     stats = saturation_run(*settings).stats
     return vega_spec(histogram_chart(stats)), vega_spec(heatmap_chart(stats)), vega_spec(step_bound_chart(stats))
+
+
+# ---------------------------------------------------------------------------- spectral page
+
+def spectral_key(values: Mapping[str, object]) -> tuple:
+    """The spectral page's cache key for these link values (W, n, scale, f, T, in_scale, bias, seed,
+    iid; the others at the page's defaults), as the page builds it."""
+    names = {"W": "source", "f": "nonlinearity", "in_scale": "input_scale"}
+    fields = {names.get(k, k): v for k, v in values.items() if k in ("W", "n", "scale", "f", "T", "in_scale",
+                                                                     "bias", "seed", "iid")}
+    s = sp.Setting(**fields)
+    s = dataclasses.replace(s, n=int(s.n), scale=float(s.scale), seed=int(s.seed),
+                            input_scale=float(s.input_scale), bias=float(s.bias), T=int(s.T),
+                            iid=bool(s.iid) and s.source in sp.MATRIX_KINDS)
+    return dataclasses.astuple(s)
+
+
+@cached(max_entries=16)
+def spectral_analysis(key: tuple, digest: str, _W, budget: float):
+    """All spectra of one setting; an uploaded matrix is keyed by the hash of its bytes, not the array.
+    ``budget`` scales the work plan (1: the page's default; more when the viewer asked for every step)."""
+    return sp.spectral_analysis(sp.Setting(*key), _W, seconds=budget)
+
+
+@cached(max_entries=16)
+def spectral_specs(key: tuple, digest: str, _W, budget: float) -> dict:
+    """The spectral page's charts of :func:`spectral_analysis` (per-step spectra, the product's spectrum,
+    its growth rates and the bound chain)."""
+    r = spectral_analysis(key, digest, _W, budget)
+    out = {"steps": vega_spec(spectral_charts.step_spectra_chart(r.spectra.steps, r.spectra.singular_values,
+                                                                 r.spectra.radius, gamma_sigma=r.verdict.step_bound))}
+    if r.chain is None:           # the product failed; the page says so where it would be drawn
+        return out
+    extra = None
+    if r.held_at_fixed_point:
+        ex = sp.nilpotent_example()
+        logs = ex.log_power_norms(max(1, r.window))
+        extra = ("closed form 2^(l−1)·√200", [0.0, *logs])
+    return out | {
+        "product": vega_spec(spectral_charts.product_spectrum_chart(r.product_distance, r.product_log_sv)),
+        "lyapunov": vega_spec(spectral_charts.lyapunov_chart(r.lyapunov, theory=r.theory,
+                                                             theory_label=r.theory_label or "theory")),
+        "chain": vega_spec(spectral_charts.bound_chain_chart(r.chain.distance, r.chain.log_product_norm,
+                                                             r.chain.log_norm_product, r.chain.log_uniform_bound,
+                                                             extra=extra)),
+    }
 
 
 # ---------------------------------------------------------------------------- clipping page

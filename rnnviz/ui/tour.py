@@ -71,6 +71,7 @@ class Step:
 
 SCALAR = "pages/1_Scalar_intuition.py"
 NONLINEARITY = "pages/2_Nonlinearity_derivatives.py"
+SPECTRAL = "pages/3_Spectral_norms.py"
 CLIPPING = "pages/4_Gradient_clipping.py"
 LAB = "pages/5_Training_lab.py"
 
@@ -174,6 +175,73 @@ def _overflow() -> Evidence:
             "T": tr.T,
             "state_overflow": math.nan if tr.state_nonfinite_step is None else tr.state_nonfinite_step,
             "log10_grad": tr.log10_abs_grad[0]}
+
+
+# ---------------------------------------------------------------------------- 5, 9, 10 · many units
+
+def _spectral(values: Mapping[str, object]):
+    """The spectral page's analysis at these link values (its default work plan, no upload)."""
+    return computed.spectral_analysis(computed.spectral_key(values), "", None, 1.0)
+
+
+def _spectral_charts(values: Mapping[str, object]) -> dict:
+    return computed.spectral_specs(computed.spectral_key(values), "", None, 1.0)
+
+
+#: The spectral page's preset "Guaranteed vanishing", and its "Exploding" over the same 500 steps.
+SHRINKING = {"W": "gaussian", "n": 64, "scale": 0.45, "f": "tanh", "T": 500}
+GROWING = {"W": "gaussian", "n": 64, "scale": 1.2, "f": "linear", "T": 500}
+#: ReLU with a small and a large W, and tanh with the same large W (n = 32, T = 300: the page's defaults).
+RELU_SMALL = {"W": "gaussian", "scale": 0.3, "f": "relu"}
+RELU_LARGE = {"W": "gaussian", "scale": 2.0, "f": "relu"}
+TANH_LARGE = {"W": "gaussian", "scale": 2.0, "f": "tanh"}
+#: The spectral page's "Nilpotent trap".
+NILPOTENT = {"W": "nilpotent", "T": 60, "t": 60}
+
+
+def _many_units() -> Evidence:
+    down, up = _spectral(SHRINKING), _spectral(GROWING)
+    return {"sigma_down": down.verdict.sigma_max, "top_down": down.log10_top_singular_value(down.window),
+            "T": down.window, "bound_holds": float(down.chain.holds), "sigma_up": up.verdict.sigma_max,
+            "top_up": up.log10_top_singular_value(up.window), "gamma_sigma_down": down.verdict.step_bound}
+
+
+def _many_units_figures() -> None:
+    for column, (values, what) in zip(st.columns(2), ((SHRINKING, "tanh, σ_max ≈ 0.9"),
+                                                     (GROWING, "linear, σ_max ≈ 2.4"))):
+        with column:
+            export.figure(_spectral_charts(values)["chain"], name=f"Bound chain, {what}",
+                          notice=f"{what}: the product's norm (lowest line) stays under the product of the step "
+                                 "norms, itself under (γ·σ_max)^k.")
+
+
+def _norm_of_w() -> Evidence:
+    small, large, tanh = (_spectral(v) for v in (RELU_SMALL, RELU_LARGE, TANH_LARGE))
+    return {"small": small.log10_top_singular_value(small.window),
+            "large": large.log10_top_singular_value(large.window),
+            "tanh": tanh.log10_top_singular_value(tanh.window), "T": large.window,
+            "sigma_small": small.verdict.sigma_max, "sigma_large": large.verdict.sigma_max}
+
+
+def _norm_of_w_figures() -> None:
+    for column, (values, what) in zip(st.columns(2), ((RELU_SMALL, "ReLU, σ = 0.3"), (RELU_LARGE, "ReLU, σ = 2"))):
+        with column:
+            export.figure(_spectral_charts(values)["product"], name=f"Product spectrum, {what}",
+                          notice=f"{what}: every singular value of the product, k steps back, on a log axis.")
+
+
+def _nilpotent() -> Evidence:
+    r = _spectral(NILPOTENT)
+    k = int(r.chain.distance[-1])
+    return {"radius": r.W_spectrum.radius, "norm_W": r.W_spectrum.norm, "k": k,
+            "log10_norm": r.chain.log_product_norm[-1] / math.log(10),
+            "closed_form": (k - 1) * math.log10(2) + 0.5 * math.log10(200)}
+
+
+def _nilpotent_figures() -> None:
+    export.figure(_spectral_charts(NILPOTENT)["chain"], name="Bound chain, nilpotent W",
+                  notice="the black dots are the closed form 2^(l−1)·√200: the measured ‖Jˡ‖ sits on them and grows "
+                         "without bound, although every eigenvalue of W is 0.")
 
 
 # ---------------------------------------------------------------------------- 6-8 · the nonlinearity
@@ -343,6 +411,18 @@ STEPS: tuple[Step, ...] = (
         number=lambda ev: ("float32 product: inf after · NaN after", f"{ev['distance']:.0f} · {ev['nan_distance']:,.0f}"),
         figures=_scalar_figures(OVERFLOW, "ReLU, w = 4")),
     Step(
+        "Many units: the spectral norm takes the place of |·|",
+        "With many units every Jacobian is a matrix, and how much it can stretch a gradient is its largest "
+        "singular value, σ_max. When γ·σ_max(W) is below 1 every step shrinks every gradient and the product "
+        "vanishes; above 1 it can explode.",
+        SPECTRAL, SHRINKING, _many_units,
+        check=lambda ev: (ev["gamma_sigma_down"] < 1 and ev["bound_holds"] == 1 and ev["top_down"] < -100
+                          and ev["sigma_up"] > 1 and ev["top_up"] > 20),
+        number=lambda ev: (f"‖product‖₂ over {ev['T']} steps, σ_max {ev['sigma_down']:.2f} · {ev['sigma_up']:.2f}",
+                           f"10^{ev['top_down']:.0f} · 10^{ev['top_up']:.0f}"),
+        figures=_many_units_figures,
+        formulas=(r"\Big\|\prod_{t} J_t\Big\|_2 \le \prod_t \|J_t\|_2 \le (\gamma\,\sigma_{\max}(W))^{k}",)),
+    Step(
         "J_t = diag(f′(a_t)) W",
         "By the chain rule each step's Jacobian is the nonlinearity's derivatives times W, so its norm is at "
         "most γ·σ_max(W), with γ = max|f′|: 1 for tanh, ¼ for sigmoid. With sigmoid and σ_max(W) ≈ 2, every "
@@ -371,6 +451,26 @@ STEPS: tuple[Step, ...] = (
         check=lambda ev: ev["dead"] >= 0.9,
         number=lambda ev: ("dead unit-steps (f′ = 0)", _pct(ev["dead"])),
         figures=_saturation_figures(DEAD, (0, 1))),
+    Step(
+        "The norm of W",
+        "A small W aggravates vanishing, a large one explodes — especially with ReLU, whose live units pass "
+        "the gradient unshrunk: with σ_max(W) ≈ 0.5 the product falls hundreds of decades over 300 steps, "
+        "with σ_max(W) ≈ 3.6 it grows, more than tanh's on the same W.",
+        SPECTRAL, RELU_LARGE, _norm_of_w,
+        check=lambda ev: ev["small"] < -100 and ev["large"] > 0 and ev["large"] > ev["tanh"],
+        number=lambda ev: (f"ReLU ‖product‖₂ after {ev['T']} steps, small · large W",
+                           f"10^{ev['small']:.0f} · 10^{ev['large']:.0f}"),
+        figures=_norm_of_w_figures),
+    Step(
+        "Eigenvalues are not enough",
+        "W = [[8, 8], [−8, −8]] is nilpotent: every eigenvalue is 0. Yet at the fixed point of a tanh RNN the "
+        "step Jacobian satisfies J² = 2J, so the gradient doubles every step: ‖Jˡ‖ = 2^(l−1)·√200. The "
+        "largest singular value, 16, tells the truth.",
+        SPECTRAL, NILPOTENT, _nilpotent,
+        check=lambda ev: (ev["radius"] < 1e-9 and abs(ev["norm_W"] - 16) < 1e-9
+                          and abs(ev["log10_norm"] - ev["closed_form"]) < 1e-6),
+        number=lambda ev: (f"ρ(W) · ‖J^{ev['k']}‖₂", f"0 · {format_magnitude(ev['log10_norm'])}"),
+        figures=_nilpotent_figures),
     Step(
         "Exploding gradients in training",
         "A ReLU RNN with W initialised large and a large learning rate, without clipping: the gradient norm "
