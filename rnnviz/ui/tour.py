@@ -473,10 +473,11 @@ STEPS: tuple[Step, ...] = (
         figures=_nilpotent_figures),
     Step(
         "Exploding gradients in training",
-        "A ReLU RNN with W initialised large and a large learning rate, without clipping: the gradient norm "
-        "shoots up, one huge step throws the weights off, the states overflow and the loss is NaN.",
+        "A ReLU RNN with W initialised large and a large learning rate, without clipping: within a few "
+        "iterations the gradient norm shoots up by dozens of orders of magnitude, one huge step throws the "
+        "weights off, the states overflow and the loss is NaN.",
         LAB, computed.widget_values(EXPLODE), _exploding,
-        check=lambda ev: ev["diverged_at"] <= 10,
+        check=lambda ev: 1 <= ev["diverged_at"] <= 10 and ev["peak"] > 1e20 * ev["first"],
         number=lambda ev: ("the loss is NaN at iteration", f"{ev['diverged_at']:.0f}"),
         figures=_grad_figures(EXPLODE, "exploding")),
     Step(
