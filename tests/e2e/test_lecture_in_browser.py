@@ -45,7 +45,7 @@ def page(browser):
     assert not errors, f"JavaScript errors: {errors}"
 
 
-def test_pagedown_steps_on_and_every_step_has_its_qr_code(page, server, screenshots):
+def test_pagedown_steps_on_and_every_step_has_its_qr_code(page, server):
     load(page, f"{server.url}/{LECTURE_URL}?{tour.KEY}=1")
     assert not problems(page, LECTURE.path, server, page.js_errors)
     assert _step_heading(page) == _expected(1)
@@ -75,20 +75,15 @@ def test_lecture_mode_shows_the_qr_code_large(page, server, screenshots):
     screenshot(page, screenshots / "lecture-tour.png")
 
 
-def test_deep_link_to_a_middle_step_on_a_fresh_server(browser):
+def test_deep_link_to_a_middle_step_on_a_fresh_server(page):
     k = len(tour.STEPS) // 2 + 1
     fresh = start_server("lecture-deep-link")  # waits for the port only: no HTTP request before ours
     try:
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        js_errors: list[str] = []
-        page.on("pageerror", lambda exc: js_errors.append(str(exc)))
         load(page, f"{fresh.url}/{LECTURE_URL}?{tour.KEY}={k}")
         assert _step_heading(page) == _expected(k), fresh.log_tail()
         assert _step_in_url(page.url) == str(k) and urlsplit(page.url).path.rstrip("/").endswith(LECTURE_URL)
         assert page.locator(QR).count() == 1
-        found = problems(page, LECTURE.path, fresh, js_errors)
+        found = problems(page, LECTURE.path, fresh, page.js_errors)
         assert not found, "\n".join(found)
-        context.close()
     finally:
         fresh.stop()
