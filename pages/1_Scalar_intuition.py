@@ -5,7 +5,8 @@ import math
 import streamlit as st
 
 import rnnviz
-from rnnviz.charts.scalar import format_magnitude, with_marker
+from rnnviz.charts.common import format_magnitude
+from rnnviz.charts.scalar import with_marker
 from rnnviz.ui import export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.computed import B_RANGE, W_RANGE, phase_map_spec, powers_spec
 from rnnviz.ui.computed import scalar_run as run

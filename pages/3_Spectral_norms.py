@@ -8,8 +8,7 @@ import streamlit as st
 import rnnviz
 from rnnviz import spectral as sp
 from rnnviz.charts import spectral as ch
-from rnnviz.charts.common import format_radius
-from rnnviz.charts.scalar import format_magnitude
+from rnnviz.charts.common import format_magnitude, format_radius
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import (Preset, cached, export, guard, lecture, page_frame, preset_bar, preset_button, requests,
                        widgets)

@@ -28,8 +28,8 @@ from ._validate import MAX_HIDDEN, as_array, check_choice, check_float, check_in
 from .clipping import clip_by_norm, clip_by_value, total_norm
 from .gated import (GRUParams, LSTMParams, gru_bptt, gru_forward, init_gru, init_lstm, lstm_bptt,
                     lstm_forward)
-from .nonlinearities import NONLINEARITIES
-from .rnn import bptt, forward, init_recurrent
+from .nonlinearities import NONLINEARITIES, get_nonlinearity
+from .rnn import _bptt, _forward, bptt, forward, init_recurrent
 
 #: Recurrent cells the lab can train: the plain (vanilla) RNN of :mod:`rnnviz.rnn`, and the gated
 #: GRU and LSTM of :mod:`rnnviz.gated`.
@@ -276,8 +276,13 @@ def softmax_readout(V, c, h_last, labels) -> Readout:
         )
     if V.shape[0] > MAX_HIDDEN or V.shape[1] > MAX_HIDDEN:
         raise ValueError(f"V is {V.shape[0]} × {V.shape[1]}; at most {MAX_HIDDEN} × {MAX_HIDDEN} is accepted.")
-    B, k = h_last.shape[0], V.shape[0]
-    labels = _check_labels(labels, B, k)
+    labels = _check_labels(labels, h_last.shape[0], V.shape[0])
+    return _softmax_readout(V, c, h_last, labels)
+
+
+def _softmax_readout(V: np.ndarray, c: np.ndarray, h_last: np.ndarray, labels: np.ndarray) -> Readout:
+    """:func:`softmax_readout` on arrays it (or the training loop that built them) has checked."""
+    B = h_last.shape[0]
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         z = h_last @ V.T + c
         zmax = np.max(z, axis=1, keepdims=True)
@@ -337,11 +342,27 @@ def loss_and_gradients(params: RNNParams | GatedParams, xs, labels, *, nonlinear
         return _gated_loss_and_gradients(params, xs, labels)
     traj = forward(params.W, xs, U=params.U, b=params.b, nonlinearity=nonlinearity)
     ro = softmax_readout(params.V, params.c, traj.h[-1], labels)
+    return _rnn_backward(params, xs, traj, ro, get_nonlinearity(nonlinearity))
+
+
+def _rnn_backward(params: RNNParams, xs: np.ndarray, traj, ro: Readout, nl) -> LossGradients:
     dL_dh = np.zeros_like(traj.h)
     dL_dh[-1] = ro.h
-    g = bptt(params.W, xs, traj, dL_dh, U=params.U, nonlinearity=nonlinearity)
+    g = _bptt(params.W, xs, traj, dL_dh, params.U, nl)
     grads = RNNParams(W=g.W, U=g.U, b=g.b, V=ro.V, c=ro.c)
     return LossGradients(loss=ro.loss, accuracy=ro.accuracy, grads=grads, dh=g.h)
+
+
+def _loss_and_gradients(params: RNNParams | GatedParams, xs: np.ndarray, labels: np.ndarray,
+                        nl) -> LossGradients:
+    """:func:`loss_and_gradients` inside the training loop: the config was checked when it was built,
+    and the loop builds params, inputs and labels itself, so nothing is checked again per iteration."""
+    if isinstance(params, GatedParams):
+        return _gated_loss_and_gradients(params, xs, labels)
+    h_init = np.zeros((xs.shape[1], params.W.shape[0]))
+    traj = _forward(params.W, xs, params.U, params.b, h_init, nl)
+    ro = _softmax_readout(params.V, params.c, traj.h[-1], labels)
+    return _rnn_backward(params, xs, traj, ro, nl)
 
 
 # --------------------------------------------------------------------------- optimisers
@@ -414,6 +435,7 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
     parameters are not finite, that iteration is yielded with ``nonfinite`` set and the generator ends.
     """
     cfg = _check_config(config)
+    nl = get_nonlinearity(cfg.nonlinearity)
     params = init_params(cfg)
     rng = _data_rng(cfg)
     flat = list(params.as_tuple())
@@ -425,7 +447,7 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
         tokens, labels = agreement.sample_tokens(cfg.gap, cfg.batch, rng)
         xs = agreement.encode(tokens, encoding=cfg.encoding)
         with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-            lg = loss_and_gradients(params, xs, labels, nonlinearity=cfg.nonlinearity)
+            lg = _loss_and_gradients(params, xs, labels, nl)
             grads = list(lg.grads.as_tuple())
             gnorm = total_norm(grads)
             # Per-sequence gradient: the mean loss carries a factor 1/B.

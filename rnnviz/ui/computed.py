@@ -113,24 +113,8 @@ def spectral_analysis(key: tuple, digest: str, _W, budget: float):
 def spectral_specs(key: tuple, digest: str, _W, budget: float) -> dict:
     """The spectral page's charts of :func:`spectral_analysis` (per-step spectra, the product's spectrum,
     its growth rates and the bound chain)."""
-    r = spectral_analysis(key, digest, _W, budget)
-    out = {"steps": vega_spec(spectral_charts.step_spectra_chart(r.spectra.steps, r.spectra.singular_values,
-                                                                 r.spectra.radius, gamma_sigma=r.verdict.step_bound))}
-    if r.chain is None:           # the product failed; the page says so where it would be drawn
-        return out
-    extra = None
-    if r.held_at_fixed_point:
-        ex = sp.nilpotent_example()
-        logs = ex.log_power_norms(max(1, r.window))
-        extra = ("closed form 2^(l−1)·√200", [0.0, *logs])
-    return out | {
-        "product": vega_spec(spectral_charts.product_spectrum_chart(r.product_distance, r.product_log_sv)),
-        "lyapunov": vega_spec(spectral_charts.lyapunov_chart(r.lyapunov, theory=r.theory,
-                                                             theory_label=r.theory_label or "theory")),
-        "chain": vega_spec(spectral_charts.bound_chain_chart(r.chain.distance, r.chain.log_product_norm,
-                                                             r.chain.log_norm_product, r.chain.log_uniform_bound,
-                                                             extra=extra)),
-    }
+    analysis = spectral_analysis(key, digest, _W, budget)
+    return {name: vega_spec(chart) for name, chart in spectral_charts.analysis_charts(analysis).items()}
 
 
 # ---------------------------------------------------------------------------- clipping page

@@ -23,7 +23,7 @@ import streamlit as st
 
 import rnnviz
 from rnnviz.charts import training as lab_charts
-from rnnviz.charts.scalar import format_magnitude
+from rnnviz.charts.common import format_magnitude
 from rnnviz.presets import nonlinearity as nl_views
 from rnnviz.presets import scalar as scalar_views
 
