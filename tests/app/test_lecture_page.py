@@ -29,6 +29,8 @@ def _shown(at, k: int) -> None:
     assert [(m.label, m.value) for m in at.metric] == [(label, value)]
     assert [s.value for s in at.success] == ["The evidence bears the claim out."], f"step {k}"
     assert at.query_params[tour.KEY] == [str(k)] or at.query_params[tour.KEY] == str(k)
+    box = [c.value for c in at.sidebar.code]   # the sidebar's "Link to this view" holds the step's link
+    assert box and box[0].endswith(f"{tour.KEY}={k}"), box
 
 
 def test_next_walks_every_step_and_previous_goes_back():
@@ -72,3 +74,12 @@ def test_requested_reads_only_existing_steps():
     for raw in ("15", "0", "1.5", "x", "1e3"):
         k, note = tour.requested(raw, 14)
         assert k == 1 and "steps 1 to 14" in note
+
+
+def test_home_page_starts_the_lecture_and_the_lecture_comes_first():
+    home = open_page("app.py").run()
+    assert not exception_report(home)
+    start = [link for link in home.get("page_link") if "Start the lecture" in link.proto.label]
+    assert start and start[0].proto.page.endswith("Lecture"), [link.proto.label for link in home.get("page_link")]
+    navigation = [link.proto.label for link in home.sidebar.get("page_link")]
+    assert navigation[:2] == ["Home", "The lecture"], navigation
