@@ -172,7 +172,7 @@ def _overflow() -> Evidence:
     return {"overflow": 1.0 if brk is not None and brk.kind == "overflow" else 0.0,
             "distance": math.nan if brk is None else brk.distance,
             "nan_distance": math.nan if brk is None or brk.nan_distance is None else brk.nan_distance,
-            "T": tr.T,
+            "T": tr.T, "dead_step": math.nan if tr.zero_factor_step is None else tr.zero_factor_step,
             "state_overflow": math.nan if tr.state_nonfinite_step is None else tr.state_nonfinite_step,
             "log10_grad": tr.log10_abs_grad[0]}
 
@@ -397,7 +397,7 @@ STEPS: tuple[Step, ...] = (
         "With one hidden unit every Jacobian is a number, w·f′(aₜ). With tanh and w = 0.9 every factor is "
         "below 1, so the product dies exponentially: after 200 steps less than 10⁻⁸ of the gradient is left.",
         SCALAR, TANH, _vanishing,
-        check=lambda ev: ev["log10_grad"] < -8 and ev["horizon"] < ev["T"],
+        check=lambda ev: ev["T"] == 200 and ev["log10_grad"] < -8 and ev["horizon"] < ev["T"],
         number=lambda ev: (f"|∂h_T/∂h₀| after {ev['T']} steps", format_magnitude(ev["log10_grad"])),
         figures=_scalar_figures(TANH, "tanh, w = 0.9"),
         formulas=(r"\frac{\partial h_T}{\partial h_0} = \prod_{t=1}^{T} w\,f'(a_t)",)),
@@ -407,7 +407,8 @@ STEPS: tuple[Step, ...] = (
         "float32, as on a GPU, the product is inf after 64 factors (4⁶⁴ = 2¹²⁸, beyond float32's largest "
         "number); started below 0, the unit's first step is dead, a factor of exactly 0 — and inf · 0 is NaN.",
         SCALAR, OVERFLOW, _overflow,
-        check=lambda ev: ev["overflow"] == 1.0 and ev["distance"] == 64 and ev["nan_distance"] == ev["T"],
+        check=lambda ev: (ev["overflow"] == 1.0 and ev["distance"] == 64 and ev["nan_distance"] == ev["T"]
+                          and ev["dead_step"] == 1),
         number=lambda ev: ("float32 product: inf after · NaN after", f"{ev['distance']:.0f} · {ev['nan_distance']:,.0f}"),
         figures=_scalar_figures(OVERFLOW, "ReLU, w = 4")),
     Step(
@@ -426,10 +427,10 @@ STEPS: tuple[Step, ...] = (
         "J_t = diag(f′(a_t)) W",
         "By the chain rule each step's Jacobian is the nonlinearity's derivatives times W, so its norm is at "
         "most γ·σ_max(W), with γ = max|f′|: 1 for tanh, ¼ for sigmoid. With sigmoid and σ_max(W) ≈ 2, every "
-        "step at least halves every gradient: vanishing is guaranteed, whatever the inputs.",
+        "step shrinks every gradient to about half or less: vanishing is guaranteed, whatever the inputs.",
         NONLINEARITY, QUARTER, _jacobian,
         check=lambda ev: (ev["worst"] <= ev["bound"] * (1 + 1e-12) and ev["bound"] <= 0.51 and ev["gamma"] == 0.25
-                          and ev["guaranteed"] == 1.0),
+                          and abs(ev["sigma_max"] - 2) < 0.1 and ev["guaranteed"] == 1.0),
         number=lambda ev: ("γ·σ_max(W), the per-step bound", f"{ev['bound']:.3f}"),
         figures=_saturation_figures(QUARTER, (2,)),
         formulas=(r"J_t = \operatorname{diag}\!\big(f'(a_t)\big)\,W,\qquad \|J_t\|_2 \le \max_i |f'(a_t)_i|"
@@ -457,7 +458,8 @@ STEPS: tuple[Step, ...] = (
         "the gradient unshrunk: with σ_max(W) ≈ 0.5 the product falls hundreds of decades over 300 steps, "
         "with σ_max(W) ≈ 3.6 it grows, more than tanh's on the same W.",
         SPECTRAL, RELU_LARGE, _norm_of_w,
-        check=lambda ev: ev["small"] < -100 and ev["large"] > 0 and ev["large"] > ev["tanh"],
+        check=lambda ev: (ev["small"] < -100 and ev["large"] > 0 and ev["large"] > ev["tanh"]
+                          and abs(ev["sigma_small"] - 0.5) < 0.05 and abs(ev["sigma_large"] - 3.6) < 0.05),
         number=lambda ev: (f"ReLU ‖product‖₂ after {ev['T']} steps, small · large W",
                            f"10^{ev['small']:.0f} · 10^{ev['large']:.0f}"),
         figures=_norm_of_w_figures),
