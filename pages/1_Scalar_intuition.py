@@ -106,7 +106,7 @@ if tr is not None:
             "not merely a small one.", icon=":material/info:")
     if tr.state_nonfinite_step is not None:
         st.warning(f"The state hₜ itself overflowed float64 at step **{tr.state_nonfinite_step}**: "
-                   "the forward pass is already inf there (the unit is linear or ReLU with |w| > 1).",
+                   "the forward pass is already inf there (a linear, ReLU or leaky-ReLU unit with |w| > 1).",
                    icon=":material/warning:")
     if tr.zero_factor_step is not None:
         st.info(f"At step {tr.zero_factor_step} the factor is **exactly 0** "

@@ -1,4 +1,4 @@
-"""Nonlinearity derivatives: f′ is one factor of every step's Jacobian, and it is small almost everywhere."""
+"""Nonlinearity derivatives: f′ is one factor of every step's Jacobian, and it is small except near 0."""
 
 import streamlit as st
 
@@ -108,7 +108,7 @@ if result is not None:
             f"**{format_magnitude(s.log10_total_step_bound)}** (per step e^{s.mean_log_step_bound:.3f} on average)."
         )
         st.markdown(
-            "With sigmoid, γ = ¼: the product shrinks unless ‖W‖ > 4. The condition is on the "
+            "With sigmoid, γ = ¼: ‖W‖₂ < 4 guarantees that the product shrinks. The condition is on the "
             "largest **singular value**, not on the eigenvalues: σ_max(W) ≥ ρ(W), and a nilpotent W "
             "(ρ = 0) can still have σ_max = 16."
         )

@@ -4,8 +4,8 @@ import streamlit as st
 
 import rnnviz
 from rnnviz.charts import training as charts
-from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, runs, widgets
-from rnnviz.ui.computed import CELL_NAMES, CLIP_NAMES, ENCODING_NAMES, OPTIMIZER_NAMES, widget_values
+from rnnviz.presets import training as lab
+from rnnviz.ui import export, guard, lecture, page_frame, preset_bar, runs, widgets
 
 
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -14,6 +14,9 @@ ITERATIONS = (20, 50, 100, 200, 300, 500, 1000)
 BATCHES = (8, 16, 32, 64, 128, 256)
 THRESHOLDS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 MOMENTA = (0.0, 0.5, 0.9, 0.99)
+# Radio labels (also the values in the URL) → core names.
+OPTIMIZER_NAMES, CLIP_NAMES, ENCODING_NAMES, CELL_NAMES = (
+    lab.OPTIMIZER_NAMES, lab.CLIP_NAMES, lab.ENCODING_NAMES, lab.CELL_NAMES)
 # The step Jacobian the gradient passes on its way back, in words and as a formula, per cell.
 JACOBIAN_TEXT = {
     "rnn": "diag(f′) W",
@@ -45,37 +48,11 @@ PAGE = page_frame(
 
 
 
-SCENARIO_TEXT = {
-    "explode": ("1 · Explodes to NaN",
-                "ReLU units, W initialised large (g = 2), SGD with a large learning rate (3) and no clipping: "
-                "within a few iterations the gradient norm shoots up by dozens of orders of magnitude, one "
-                "update throws the weights off, the states overflow and the loss becomes NaN. Training stops "
-                "and the page says where. (Switch f to tanh: its states are bounded, so nothing overflows, "
-                "but the thrown weights saturate the units and the run ends barely above chance — clipped, "
-                "it learns.)"),
-    "clipped": ("2 · Same, clipped",
-                "Exactly scenario 1, but before every step the gradient is clipped by its global norm to "
-                "c = 0.1 (PyTorch's clip_grad_norm_). The first gradient is the very same — far above the "
-                "threshold line — but the step it produces is many times shorter, so the weights are never "
-                "thrown off, the gradient never explodes, and the network learns within a few iterations."),
-    "long_gap": ("3 · Long gap: stays at chance",
-                 "The default settings, but 60 filler words between subject and verb. Nothing explodes; "
-                 "instead the gradient that reaches 'cat' is many orders of magnitude smaller than at the last "
-                 "word (the dark left side of the heat map), and accuracy stays at 50 %: a coin toss."),
-}
-SCENARIOS = [Preset(label, caption, widget_values(rnnviz.TRAINING_SCENARIOS[name]))
-             for name, (label, caption) in SCENARIO_TEXT.items()]
-SCENARIOS.append(Preset(
-    "4 · The GRU carries the gradient",
-    "Scenario 3's 60-word gap, trained with Adam (lr 0.01), the plain RNN and a GRU side by side with the "
-    "same seed, data and W. The plain RNN stays at a coin toss and the gradient reaching 'cat' fades to "
-    "nothing; the GRU's update gate (bias 1, z ≈ 0.73) lets the gradient through, and it learns to 100 %.",
-    {**widget_values(rnnviz.TRAINING_SCENARIOS["gru_cure"]), "cmp": True}))
 
 
 # ----------------------------------------------------------------------------- controls
 
-preset_bar(SCENARIOS, page="training", path=PAGE.path)
+preset_bar(lab.VIEW.presets, page=lab.VIEW.name, path=PAGE.path)
 
 c1, c2, c3, c4 = st.columns(4, gap="medium")
 with c1:
@@ -200,9 +177,7 @@ if result is not None:
                 icon=":material/info:")
 
     export.figure(result.spec("loss_acc", charts.loss_accuracy_spec), name="Loss and accuracy", width="content",
-                  notice="the loss starts at log 2 ≈ 0.693 (a coin toss). When the network has found 'cat' it "
-                         "falls towards 0 and accuracy jumps to 100 %; a flat line at 0.693 means it has learned "
-                         "nothing the first word could tell it.")
+                  notice=lab.loss_notice(run))
 
     left, right = st.columns([3, 1], gap="medium")
     with left:
@@ -234,11 +209,11 @@ if result is not None:
     export.show(result.spec("heat_rel" if relative else "heat",
                             lambda r: charts.dh_heatmap_spec(r, relative=relative)),
                 name="Gradient reach heat map" + (" (relative)" if relative else ""))
-    first, last = charts.reach_ratio(run, 0), charts.reach_ratio(run, -1)
+    first, last = charts.reach_phrase(run, 0), charts.reach_phrase(run, -1)
     st.caption(
         f"**Notice:** each row is one iteration, each column one word; position 1 is 'cat'/'cats'. Dark is "
-        f"small. The gradient that reaches 'cat' was {first} × the gradient at the last word at the first "
-        f"iteration, and {last} × at the last one: on the way back it passes through {cfg.gap} step Jacobians "
+        f"small. The gradient that reaches 'cat' at the first iteration was {first}; at the last iteration, "
+        f"{last}. On the way back it passes through {cfg.gap} step Jacobians "
         f"{JACOBIAN_TEXT[cfg.cell]}. A dark left side is the vanishing gradient — the only word that matters hears almost "
         "nothing about the error. A bright left side means the network has learned to carry 'cat' forward. "
         "Light grey cells: the gradient is exactly 0 there.")
@@ -280,8 +255,7 @@ if pair is not None:
                                      title=f"{name}: gradient reaching each position")),
                         name=f"{name} gradient reach heat map" + (" (relative)" if relative else ""))
             st.caption(f"{name}: at the last iteration the gradient reaching 'cat' is "
-                       f"{charts.reach_ratio(r, -1)} × the gradient at the last word "
-                       f"(at the first: {charts.reach_ratio(r, 0)}).")
+                       f"{charts.reach_phrase(r, -1)} (at the first: {charts.reach_phrase(r, 0)}).")
     gated_name = charts.CELL_LABELS[gated]
     reach_end = {k: charts.reach_value(r, -1) for k, r in zip(pair, pair_runs)}
     if reach_end[gated] > 100 * reach_end["rnn"]:

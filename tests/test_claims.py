@@ -21,6 +21,16 @@ from rnnviz.presets import nonlinearity as nl_views
 from rnnviz.presets import scalar as scalar_views
 
 VIEWS = all_views()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+    """One BLAS thread, as the app runs (rnnviz.ui): the training and spectral checks are several
+    times slower with threads competing for a loaded machine's cores."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 PRESETS = [pytest.param(v, p, id=f"{v.name}: {p.label}") for v in VIEWS for p in v.presets]
 CLAIMS = [pytest.param(v, c, id=f"{v.name}: {c.where}") for v in VIEWS for c in v.claims]
 
@@ -116,3 +126,39 @@ def test_nilpotent_counterexample_sentence():
     W = np.array([[8.0, 8.0], [-8.0, -8.0]])
     assert rnnviz.spectral_radius(W) == pytest.approx(0, abs=1e-6)
     assert rnnviz.spectral_norm(W) == pytest.approx(16)
+
+
+def test_nilpotent_jacobian_and_pascanus_form():
+    """Page 3 (issue 14 #5): J = diag(1, ¾) W = [[8, 8], [−6, −6]]; Pascanu et al.'s Wᵀ diag(f′) is
+    [[8, −6], [8, −6]] = Jᵀ, with the same eigenvalues 0 and 2 and the same norm √200."""
+    from rnnviz.spectral import nilpotent_example
+
+    ex = nilpotent_example()
+    fprime = 1 - ex.h_star ** 2
+    assert np.array_equal(ex.J, [[8, 8], [-6, -6]]) and np.allclose(ex.J @ ex.J, 2 * ex.J)
+    pascanu = ex.W.T @ np.diag(fprime)
+    assert np.array_equal(pascanu, [[8, -6], [8, -6]]) and np.array_equal(pascanu, ex.J.T)
+    assert np.allclose(sorted(np.linalg.eigvals(pascanu).real), [0, 2], atol=1e-12)
+    assert rnnviz.spectral_norm(pascanu) == pytest.approx(math.sqrt(200))
+
+
+def test_heat_map_notice_when_the_loss_is_exactly_zero():
+    """Issue 14, page 5: in "Same, clipped" the last row is 0/0 (the loss is exactly 0); the Notice read
+    "… and not a finite number × at the last one"."""
+    from rnnviz.charts.training import reach_phrase
+
+    run = rnnviz.train(rnnviz.TRAINING_SCENARIOS["clipped"])
+    assert run.loss[-1] == 0 and run.dh_norm[-1, 0] == run.dh_norm[-1, -1] == 0
+    assert reach_phrase(run, -1) == "nothing: the gradient is exactly 0 at every word (the loss is 0)"
+    assert reach_phrase(run, 0).endswith("× the gradient at the last word")
+    assert run.loss[0] != pytest.approx(math.log(2), abs=0.1)  # why the loss Notice is computed live
+
+
+def test_training_presets_are_the_core_scenarios():
+    """One definition: each training preset's values give back the core's scenario configuration."""
+    from rnnviz.presets import training as lab
+
+    for name, preset in zip(("explode", "clipped", "long_gap", "gru_cure"), lab.VIEW.presets):
+        settings = lab.VIEW.settings(preset.values)
+        settings.pop("cmp")
+        assert lab.config(**settings) == rnnviz.TRAINING_SCENARIOS[name]

@@ -321,6 +321,17 @@ def reach_ratio(run: TrainingRun, row: int) -> str:
     return f"{r:.2g}" if r >= 1e-3 else f"{r:.1e}"
 
 
+def reach_phrase(run: TrainingRun, row: int) -> str:
+    """How much of the gradient at the last word reaches 'cat' at one recorded iteration, as a phrase
+    ("3.1e-12 × the gradient at the last word"), or why there is no such ratio."""
+    top, bottom = float(run.dh_norm[row, 0]), float(run.dh_norm[row, -1])
+    if top == 0 and bottom == 0:
+        return "nothing: the gradient is exactly 0 at every word (the loss is 0)"
+    if not (math.isfinite(top) and math.isfinite(bottom)) or bottom == 0:
+        return "not a finite multiple of the gradient at the last word (the numbers overflowed)"
+    return f"{reach_ratio(run, row)} × the gradient at the last word"
+
+
 def _k_ticks(T: int) -> list[int]:
     if T <= 25:
         return list(range(1, T + 1))

@@ -23,6 +23,7 @@ from rnnviz.charts.spec import vega_spec
 from rnnviz.presets import View
 from rnnviz.presets import nonlinearity as nl_views
 from rnnviz.presets import scalar as scalar_views
+from rnnviz.presets import spectral as spectral_views
 
 from .cache import cached
 
@@ -90,16 +91,11 @@ def saturation_specs(*settings) -> tuple[dict, dict, dict]:
 # ---------------------------------------------------------------------------- spectral page
 
 def spectral_key(values: Mapping[str, object]) -> tuple:
-    """The spectral page's cache key for these link values (W, n, scale, f, T, in_scale, bias, seed,
-    iid; the others at the page's defaults), as the page builds it."""
-    names = {"W": "source", "f": "nonlinearity", "in_scale": "input_scale"}
-    fields = {names.get(k, k): v for k, v in values.items() if k in ("W", "n", "scale", "f", "T", "in_scale",
-                                                                     "bias", "seed", "iid")}
-    s = sp.Setting(**fields)
-    s = dataclasses.replace(s, n=int(s.n), scale=float(s.scale), seed=int(s.seed),
-                            input_scale=float(s.input_scale), bias=float(s.bias), T=int(s.T),
-                            iid=bool(s.iid) and s.source in sp.MATRIX_KINDS)
-    return dataclasses.astuple(s)
+    """The spectral page's cache key for these link values (the others at the page's defaults), as the
+    page builds it from a link (no upload)."""
+    settings = spectral_views.VIEW.settings(values)
+    names = inspect.signature(spectral_views.setting).parameters
+    return dataclasses.astuple(spectral_views.setting(**{k: settings[k] for k in names}))
 
 
 @cached(max_entries=16)
@@ -135,26 +131,3 @@ def geometry_spec(gx: float, gy: float, c: float, v: float) -> dict:
     g, by_norm, by_value, _, _, a_norm, a_value = clipping_geometry(gx, gy, c, v)
     return clipping_charts.geometry_spec(g, by_norm, by_value, max_norm=c, clip_value=v,
                                          angle_norm=a_norm, angle_value=a_value)
-
-
-# ---------------------------------------------------------------------------- training lab
-
-# Radio labels (also the values in the URL) → core names.
-OPTIMIZER_NAMES = {"SGD": "sgd", "Adam": "adam"}
-CLIP_NAMES = {"none": "none", "by norm": "norm", "by value": "value"}
-ENCODING_NAMES = {"one-hot": "one_hot", "embedding": "embedding"}
-CELL_NAMES = {"plain RNN": "rnn", "GRU": "gru", "LSTM": "lstm"}
-
-
-def widget_values(cfg) -> dict:
-    """The widget settings (key → value) that reproduce a training configuration."""
-    def label(names: dict, value: str) -> str:
-        return next(k for k, v in names.items() if v == value)
-
-    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "scale": cfg.init_scale,
-              "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
-              "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
-              "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed, "cell": label(CELL_NAMES, cfg.cell)}
-    if cfg.cell != "rnn":  # the gate-bias control exists only with a gated cell (or in comparison mode)
-        values["bz"] = cfg.gate_bias
-    return values

@@ -38,7 +38,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/1_Scalar_intuition.py", "Scalar intuition", ":material/trending_down:",
              "One hidden unit: the gradient is a product of numbers, so it shrinks or grows exponentially."),
     PageInfo("pages/2_Nonlinearity_derivatives.py", "Nonlinearity derivatives", ":material/functions:",
-             "Why sigmoid and tanh shrink gradients: their derivatives are small almost everywhere."),
+             "Why sigmoid and tanh shrink gradients: their derivatives are small except near 0."),
     PageInfo("pages/3_Spectral_norms.py", "Jacobians and spectral norms", ":material/grid_on:",
              "Many hidden units: singular values, not eigenvalues, decide vanishing and exploding."),
     PageInfo("pages/4_Gradient_clipping.py", "Gradient clipping", ":material/content_cut:",

@@ -26,6 +26,8 @@ from rnnviz.charts import training as lab_charts
 from rnnviz.charts.common import format_magnitude
 from rnnviz.presets import nonlinearity as nl_views
 from rnnviz.presets import scalar as scalar_views
+from rnnviz.presets import spectral as spectral_views
+from rnnviz.presets.training import widget_values
 
 from . import computed, export, lecture, urlstate
 from .cache import cached
@@ -72,7 +74,6 @@ class Step:
 SCALAR = "pages/1_Scalar_intuition.py"
 NONLINEARITY = "pages/2_Nonlinearity_derivatives.py"
 SPECTRAL = "pages/3_Spectral_norms.py"
-CLIPPING = "pages/4_Gradient_clipping.py"
 LAB = "pages/5_Training_lab.py"
 
 
@@ -189,14 +190,13 @@ def _spectral_charts(values: Mapping[str, object]) -> dict:
 
 
 #: The spectral page's preset "Guaranteed vanishing", and its "Exploding" over the same 500 steps.
-SHRINKING = {"W": "gaussian", "n": 64, "scale": 0.45, "f": "tanh", "T": 500}
-GROWING = {"W": "gaussian", "n": 64, "scale": 1.2, "f": "linear", "T": 500}
+SHRINKING = spectral_views.VIEW.preset("Guaranteed vanishing").values
+GROWING = {**spectral_views.VIEW.preset("Exploding").values, "T": SHRINKING["T"]}
 #: ReLU with a small and a large W, and tanh with the same large W (n = 32, T = 300: the page's defaults).
 RELU_SMALL = {"W": "gaussian", "scale": 0.3, "f": "relu"}
 RELU_LARGE = {"W": "gaussian", "scale": 2.0, "f": "relu"}
 TANH_LARGE = {"W": "gaussian", "scale": 2.0, "f": "tanh"}
-#: The spectral page's "Nilpotent trap".
-NILPOTENT = {"W": "nilpotent", "T": 60, "t": 60}
+NILPOTENT = spectral_views.VIEW.preset("Nilpotent trap").values
 
 
 def _many_units() -> Evidence:
@@ -478,7 +478,7 @@ STEPS: tuple[Step, ...] = (
         "A ReLU RNN with W initialised large and a large learning rate, without clipping: within a few "
         "iterations the gradient norm shoots up by dozens of orders of magnitude, one huge step throws the "
         "weights off, the states overflow and the loss is NaN.",
-        LAB, computed.widget_values(EXPLODE), _exploding,
+        LAB, widget_values(EXPLODE), _exploding,
         check=lambda ev: 1 <= ev["diverged_at"] <= 10 and ev["peak"] > 1e20 * ev["first"],
         number=lambda ev: ("the loss is NaN at iteration", f"{ev['diverged_at']:.0f}"),
         figures=_grad_figures(EXPLODE, "exploding")),
@@ -486,7 +486,7 @@ STEPS: tuple[Step, ...] = (
         "Gradient clipping",
         "Rescale the gradient when its norm is above a threshold c: the step is shorter, its direction is kept. "
         "The same exploding run, clipped by norm to c = 0.1, learns the agreement.",
-        LAB, computed.widget_values(CLIPPED), _clipping,
+        LAB, widget_values(CLIPPED), _clipping,
         check=lambda ev: ev["accuracy"] >= 0.99 and abs(ev["angle_norm"]) < 1e-9 and ev["angle_value"] > 1,
         number=lambda ev: ("held-out accuracy, clipped", _pct(ev["accuracy"])),
         figures=_clipping_figures,
@@ -496,7 +496,7 @@ STEPS: tuple[Step, ...] = (
         "Clipping only ever shortens a gradient. Across the 60-word gap the gradient is never too large, so "
         "clipping by norm at c = 1 never acts: the run is the unclipped one to the last digit, at a coin toss, "
         "and the gradient reaching 'cat' is a tiny fraction of that at the last word.",
-        LAB, computed.widget_values(LONG_CLIPPED), _still_vanishing,
+        LAB, widget_values(LONG_CLIPPED), _still_vanishing,
         check=lambda ev: ev["acted"] == 0 and ev["identical"] == 1 and _chance(ev["accuracy"]) and ev["reach"] < 1e-3,
         number=lambda ev: ("held-out accuracy, clipped, L = 60", _pct(ev["accuracy"])),
         figures=_still_vanishing_figures),
@@ -505,7 +505,7 @@ STEPS: tuple[Step, ...] = (
         "A GRU's update gate keeps its step Jacobian close to the identity, so the gradient crosses the same "
         "60-word gap: with the same data, seed and optimiser the GRU learns the agreement where the plain "
         "RNN stays at a coin toss.",
-        LAB, {**computed.widget_values(GRU), "cmp": True}, _gated,
+        LAB, {**widget_values(GRU), "cmp": True}, _gated,
         check=lambda ev: ev["gru"] >= 0.95 and _chance(ev["rnn"]) and ev["gru_reach"] > 100 * ev["rnn_reach"],
         number=lambda ev: ("held-out accuracy: GRU · plain RNN", f"{ev['gru']:.0%} · {ev['rnn']:.0%}"),
         figures=_gated_figures),
