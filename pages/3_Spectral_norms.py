@@ -12,6 +12,8 @@ from rnnviz.charts.common import format_magnitude, format_radius
 from rnnviz.charts.spec import vega_spec
 from rnnviz.presets.spectral import VIEW, bound_chain_notice, gru_notice
 from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, preset_button, requests, widgets
+from rnnviz.ui.computed import spectral_analysis as analyse
+from rnnviz.ui.computed import spectral_specs as specs
 
 PAGE = page_frame(
     __file__,
@@ -78,21 +80,9 @@ MAX_FULL_WAIT = 20.0
 budget = requests.granted("full_horizon", (key, digest), default=1.0)
 
 
-@cached(max_entries=16)
-def analyse(key: tuple, digest: str, _W, budget: float):
-    """All spectra of one setting; an uploaded matrix is keyed by the hash of its bytes, not the array.
-    ``budget`` scales the work plan (1: the page's default; more when the viewer asked for every step)."""
-    return sp.spectral_analysis(sp.Setting(*key), _W, seconds=budget)
-
-
 @cached(max_entries=64)
 def at_step(key: tuple, t: int, digest: str, _W, budget: float):
     return sp.spectra_at(sp.Setting(*key), t, _W, analysis=analyse(key, digest, _W, budget))
-
-
-@cached(max_entries=16)
-def specs(key: tuple, digest: str, _W, budget: float) -> dict:
-    return {name: vega_spec(chart) for name, chart in ch.analysis_charts(analyse(key, digest, _W, budget)).items()}
 
 
 @cached(max_entries=64)

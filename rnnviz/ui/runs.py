@@ -93,35 +93,57 @@ def _started() -> tuple[set, threading.Lock]:
     return set(), threading.Lock()
 
 
-def train_ahead(cfg: rnnviz.TrainingConfig | None = None) -> threading.Thread | None:
-    """Train ``cfg`` (default: the lab's defaults) in a background thread, once per server process,
-    and put it in :func:`run_store`. Returns the thread, or None when there is nothing to do (done
-    or started before, switched off). Cheap to call on every run of every page."""
+def train_ahead(*cfgs: rnnviz.TrainingConfig) -> threading.Thread | None:
+    """Train ``cfgs`` (default: the lab's defaults) one after another in a background thread, each once
+    per server process, and put them in :func:`run_store`. Returns the thread, or None when there is
+    nothing to do (done or started before, switched off). Cheap to call on every run of every page."""
     if os.environ.get(TRAIN_AHEAD_ENV, "1") == "0":
         return None
-    cfg = rnnviz.TrainingConfig() if cfg is None else cfg
+    cfgs = cfgs or (rnnviz.TrainingConfig(),)
     started, guard = _started()
     with guard:
-        if cfg in started:
-            return None
-        started.add(cfg)
+        todo = [cfg for cfg in dict.fromkeys(cfgs) if cfg not in started]
+        started.update(todo)
     store = run_store()
-    if store.get(cfg) is not None:
+    todo = [cfg for cfg in todo if store.get(cfg) is None]
+    if not todo:
         return None
-    # The store and the lock are fetched here, in the script thread; the worker touches no st.* call.
-    thread = threading.Thread(target=_train, args=(cfg, store, flight_lock(cfg)), name="rnnviz-train-ahead",
-                              daemon=True)
+    # The store and the locks are fetched here, in the script thread; the worker touches no st.* call.
+    thread = threading.Thread(target=_train, args=(todo, store, [flight_lock(cfg) for cfg in todo]),
+                              name="rnnviz-train-ahead", daemon=True)
     thread.start()
     return thread
 
 
-def _train(cfg, store: Store, lock: threading.Lock) -> None:
-    with lock:  # a session that reaches the lab meanwhile waits for this run instead of training too
-        if store.get(cfg) is not None:
-            return
-        start = time.perf_counter()
-        steps = list(rnnviz.iterate_training(cfg))
-        store.put(cfg, Result(rnnviz.summarize_training(cfg, steps), time.perf_counter() - start))
+def _train(cfgs, store: Store, locks) -> None:
+    for cfg, lock in zip(cfgs, locks):
+        with lock:  # a session that reaches the lab meanwhile waits for this run instead of training too
+            if store.get(cfg) is None:
+                store.put(cfg, _fit(cfg))
+
+
+def _fit(cfg) -> Result:
+    start = time.perf_counter()
+    steps = list(rnnviz.iterate_training(cfg))
+    return Result(rnnviz.summarize_training(cfg, steps), time.perf_counter() - start)
+
+
+def stored_run(cfg: rnnviz.TrainingConfig) -> Result:
+    """The finished run of ``cfg``, for a view that shows it without training it live (the lecture
+    tour): from :func:`run_store` (the lab's and train-ahead's runs), else trained now under a spinner
+    and stored, one session per settings (the others wait for it), so it costs at most what the lab's
+    own first run of ``cfg`` costs."""
+    store = run_store()
+    result = store.get(cfg)
+    if result is not None:
+        return result
+    with single_flight(cfg, waiting=WAITING):
+        result = store.get(cfg)
+        if result is None:
+            with st.spinner(f"Training the {CELL_LABELS[cfg.cell]} ({cfg.iterations} iterations) …"):
+                result = _fit(cfg)
+            store.put(cfg, result)
+    return result
 
 
 # ----------------------------------------------------------------------------- live training
