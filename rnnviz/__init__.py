@@ -116,6 +116,17 @@ from .spectral import (
     work_plan,
 )
 from .spectral import Setting as SpectralSetting
+from .meanfield import (
+    NETWORK_SCHEMES,
+    MeanField,
+    MeanFieldGrid,
+    NetworkRun,
+    mean_field,
+    mean_field_grid,
+    phase_of,
+    simulate_network,
+    variance_map,
+)
 from .upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, parse_matrix, upload_digest
 
 from .agreement import (
@@ -268,6 +279,15 @@ __all__ = [
     "step_norms",
     "step_spectra",
     "work_plan",
+    "NETWORK_SCHEMES",
+    "MeanField",
+    "MeanFieldGrid",
+    "NetworkRun",
+    "mean_field",
+    "mean_field_grid",
+    "phase_of",
+    "simulate_network",
+    "variance_map",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_SIDE",
     "parse_matrix",
