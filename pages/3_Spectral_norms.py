@@ -10,16 +10,14 @@ from rnnviz import spectral as sp
 from rnnviz.charts import spectral as ch
 from rnnviz.charts.scalar import format_magnitude
 from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
+from rnnviz.presets.spectral import VIEW, bound_chain_notice
+from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, UPLOAD_TYPES, parse_matrix, upload_digest
 
-PAGE = next(p for p in PAGES if p.path.endswith("3_Spectral_norms.py"))
 LN10 = math.log(10)
 
-page_frame(
-    "Jacobian products, spectral norms and eigenvalues",
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "With many hidden units the gradient from step T back to step k is multiplied by a "
         "**product of matrices**, one step Jacobian $J_t = \\operatorname{diag}(f'(a_t))\\,W$ per step. "
@@ -34,41 +32,7 @@ KIND_HELP = ("gaussian: entries N(0, σ²/n) · orthogonal: σ × a random ortho
              "identity: σ·I · nilpotent: [[8, 8], [−8, −8]] at its tanh fixed point · "
              "upload: your own matrix (.npy or .csv)")
 
-preset_bar(
-    [
-        Preset("Nilpotent trap",
-               "W = [[8, 8], [−8, −8]] has only the eigenvalue 0, yet at the fixed point h* = (0, ½) the "
-               "gradient doubles every step: J² = 2J, so ‖Jˡ‖ = 2^(l−1)·√200.",
-               {"W": "nilpotent", "T": 60, "t": 60}),
-        Preset("Guaranteed vanishing",
-               "tanh and Gaussian σ = 0.45: σ_max(W) ≈ 0.9 < 1/γ = 1, Pascanu's sufficient condition — "
-               "every singular value of the product falls.",
-               {"W": "gaussian", "n": 64, "scale": 0.45, "f": "tanh", "T": 500, "iid": False}),
-        Preset("Eigenvalue trap",
-               "Linear, Gaussian σ = 0.7: every eigenvalue is inside the unit circle (ρ ≈ 0.7) but "
-               "σ_max(W) ≈ 1.4 > 1, so no step bound promises vanishing; the product first grows.",
-               {"W": "gaussian", "n": 64, "scale": 0.7, "f": "linear", "T": 200, "iid": False}),
-        Preset("Exploding",
-               "Linear, Gaussian σ = 1.2: ρ(W) ≈ 1.2, so the leading singular values grow like 1.2^(T−k).",
-               {"W": "gaussian", "n": 64, "scale": 1.2, "f": "linear", "T": 1000, "iid": False}),
-        Preset("Orthogonal at the edge",
-               "Orthogonal W with a linear unit: every singular value of every product is exactly 1 "
-               "(dynamical isometry) — the gradient neither vanishes nor explodes.",
-               {"W": "orthogonal", "n": 64, "scale": 1.0, "f": "linear", "T": 1000, "iid": False}),
-        Preset("GRU keeps the gradient",
-               "tanh, Gaussian σ = 1, T = 1000: the plain RNN's singular values fall in straight lines, "
-               "hundreds of decades; a GRU on the same W and drive with update-gate bias b_z = 4 (z ≈ 0.98) "
-               "keeps them within a few decades of 1 all the way back.",
-               {"W": "gaussian", "n": 64, "scale": 1.0, "f": "tanh", "T": 1000, "iid": False,
-                "gru": True, "bz": 4.0}),
-        Preset("Newman's law",
-               "A fresh Gaussian matrix at every step, linear: the measured growth rates sit on "
-               "Newman's (1986) exact Lyapunov exponents.",
-               {"W": "gaussian", "n": 16, "scale": 1.0, "f": "linear", "T": 3000, "iid": True}),
-    ],
-    page="spectral",
-    path=PAGE.path,
-)
+preset_bar(VIEW.presets, page=VIEW.name, path=PAGE.path)
 
 c1, c2, c3, c4, c5 = st.columns(5)
 kind = widgets.select("Recurrent matrix W", KINDS, key="W", container=c1, help=KIND_HELP)
@@ -83,7 +47,7 @@ T = widgets.number("Steps T", key="T", min_value=1, max_value=10_000, value=300,
                         "stay finite however far they fall or climb.")
 with lecture.advanced("Inputs, bias, seed, independent matrices"):
     d1, d2, d3, d4 = st.columns(4)
-    input_scale = widgets.slider("Input scale", key="input", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
+    input_scale = widgets.slider("Input scale", key="in_scale", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
                                  container=d1, help="Each unit receives x_t ~ N(0, s²) (U = I); 0: no input.")
     bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-3.0, max_value=3.0, value=0.0, step=0.1,
                           container=d2)
@@ -291,7 +255,7 @@ with right:
     st.latex(r"\sigma_{\max}(J_t) = \|J_t\|_2 \le \gamma\,\sigma_{\max}(W)")
     st.caption(
         "**Notice:** the shaded band spans all singular values of J_t, the solid line is the largest; the "
-        "largest never crosses the orange line γ·σ_max(W). Steps below the grey line 1 shrink *every* "
+        "largest never crosses the vermillion line γ·σ_max(W). Steps below the grey line 1 shrink *every* "
         "gradient; above it, some direction is stretched."
         + (" The dashed orange line is ρ(J_t), always at or below the norm." if r.W.shape[0] <= sp.RADIUS_OVER_TIME_MAX_N
            else ""))
@@ -352,8 +316,7 @@ def product_sections() -> None:
             "**Notice:** the lines never cross — "
             + ("each inequality holds at every distance." if r.chain.holds else
                "⚠ a crossing here would be a bug; please report it.")
-            + " The gap between the first two lines is the gradient's freedom to turn between steps; "
-              "between the last two, the saturation of f′ along the trajectory.")
+            + " " + bound_chain_notice(r))
 
 
 
@@ -418,9 +381,9 @@ if gru_applies:
                 st.metric("mean update gate z over the window", f"{gru.mean_update_gate:.3f}")
             st.caption(
                 f"**Notice:** the GRU's update gate near 1 (mean z = {gru.mean_update_gate:.2f} here) makes every step "
-                "Jacobian close to the identity diag(z_t), so its singular values stay near 1 — log near 0 — "
-                f"over long distances, while the plain RNN's fall in straight lines: after {gru.window:,} steps "
-                f"its largest is {format_magnitude(plain_top)}, the GRU's {format_magnitude(gru_top)}. Lower b_z "
+                "Jacobian close to the identity diag(z_t), so its singular values fall far more slowly than the "
+                f"plain RNN's, which fall in straight lines: after {gru.window:,} steps the plain RNN's largest is "
+                f"{format_magnitude(plain_top)}, the GRU's {format_magnitude(gru_top)} — better, not lossless. Lower b_z "
                 "below 0 and z → 0: the GRU becomes a tanh RNN (with its candidate's W halved by the reset "
                 "gate r ≈ ½), and vanishes as fast or faster."
                 + (f" The GRU's candidate is always tanh; the plain RNN here uses f = {r.nonlinearity}."
@@ -441,8 +404,8 @@ with left:
     st.latex(r"\|J^l\|_2 = 2^{\,l-1}\,\|J\|_2 = 2^{\,l-1}\sqrt{200}")
     st.markdown(
         "so the gradient grows like $2^{T-k}$ although every eigenvalue of $W$ is 0. (Pascanu et al. write "
-        "the Jacobian as $W^\\top \\operatorname{diag}(f')$, which gives the transpose $[[8, 6], [−8, −6]]$ "
-        "up to the transpose of W — same eigenvalues 0 and 2, same norms.)")
+        "the Jacobian as $W^\\top \\operatorname{diag}(f')$, which here is $[[8, -6], [8, -6]] = J^\\top$: "
+        "the same eigenvalues 0 and 2 and the same norms.)")
 with right:
     st.button("Show me: load the nilpotent example", key="nilpotent", icon=":material/bolt:",
               on_click=lambda: st.session_state.update({"W": "nilpotent", "T": 60, "t": 60}))

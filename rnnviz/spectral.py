@@ -327,7 +327,8 @@ class NilpotentExample:
     """``W = [[8, 8], [-8, -8]]`` (W² = 0, every eigenvalue 0, ||W||₂ = 16) in a tanh RNN.
 
     ``h_star`` = (0, 1/2) is a fixed point of ``h = tanh(W h + b)`` for ``b = artanh(h*) - W h*``;
-    there ``J = diag(1 - h*²) W = [[8, 6], [-8, -6]]``, with ``J² = 2J``: ``||J^l||₂ = 2^(l-1) √200``.
+    there ``J = diag(1 - h*²) W = [[8, 8], [-6, -6]]``, with ``J² = 2J``: ``||J^l||₂ = 2^(l-1) √200``.
+    (Pascanu et al.'s form ``Wᵀ diag(f')`` is ``Jᵀ = [[8, -6], [8, -6]]``: same eigenvalues, same norms.)
     ``a_star`` is the pre-activation at the fixed point (``artanh(h*)``).
     """
 
@@ -713,7 +714,9 @@ def gru_product(setting: Setting, *, update_bias: float = 3.0, window: int | Non
     at a time (:func:`rnnviz.products.chunked_log_singular_values`), never as one (T, n, n) stack.
 
     With z ≡ 0 and r ≡ 1 this GRU is the page's tanh RNN; with z near 1 every step Jacobian is
-    close to the identity and the singular values stay near 1 (log near 0) over long distances.
+    close to the identity and the singular values fall far more slowly than the plain RNN's, though
+    they still fall (n = 64, b_z = 4, 1,000 steps: largest 10^-5.2, smallest 10^-13, against the plain
+    RNN's 10^-129 and 10^-1550; tests/test_claims.py).
     """
     from dataclasses import replace
 
