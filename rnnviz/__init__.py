@@ -121,10 +121,13 @@ from .meanfield import (
     MeanField,
     MeanFieldGrid,
     NetworkRun,
+    TrainableBand,
+    edge_sigma_w,
     mean_field,
     mean_field_grid,
     phase_of,
     simulate_network,
+    trainable_band,
     variance_map,
 )
 from .upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, parse_matrix, upload_digest
@@ -283,6 +286,9 @@ __all__ = [
     "MeanField",
     "MeanFieldGrid",
     "NetworkRun",
+    "TrainableBand",
+    "edge_sigma_w",
+    "trainable_band",
     "mean_field",
     "mean_field_grid",
     "phase_of",

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
+from scipy.optimize import brentq
 from scipy.special import expit, ndtr
 
 from ._validate import as_array, check_choice, check_float, check_int, check_seed
@@ -382,6 +383,72 @@ def variance_map(nonlinearity: str, q, *, sigma_w: float, bias: float = 0.0, sig
     flat = q.ravel()
     f2 = _moments(name, np.full(flat.shape, mu), flat)[0]
     return (sw * sw * f2 + sb * sb + s * s).reshape(q.shape)
+
+
+def edge_sigma_w(nonlinearity: str, *, bias: float = 0.0, sigma_b: float = 0.0, input_std: float = 0.0) -> float:
+    """The weight scale σ_w at which χ = 1 for these settings (``inf`` if χ < 1 up to σ_w = 100).
+
+    χ grows with σ_w, so the edge is one point: found by a bracketed root find on ln χ (brentq).
+    """
+    name = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    _, mu, sb, s = _check_settings(1.0, bias, sigma_b, input_std, _scalar)
+    args = (np.array([mu]), np.array([sb]), np.array([s]))
+
+    def log_chi(sw: float) -> float:
+        return float(np.log(_solve(name, np.array([sw]), *args)[1][0]))
+
+    hi = 1.0
+    while log_chi(hi) < 0:
+        if hi >= MAX_SIGMA_W:
+            return math.inf
+        hi = min(2.0 * hi, MAX_SIGMA_W)
+    lo = hi / 2.0
+    while lo > 1e-6 and log_chi(lo) >= 0:
+        lo /= 2.0
+    return float(brentq(log_chi, lo, hi, xtol=1e-13, rtol=1e-13))
+
+
+@dataclass(frozen=True)
+class TrainableBand:
+    """The σ_w around the edge where a gradient sent back ``distance`` steps changes by at most
+    10^±``decades`` (χ^(distance/2) within that range): ``low`` .. ``high`` (``edge`` inside)."""
+
+    distance: int
+    decades: float
+    low: float
+    edge: float
+    high: float
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+def trainable_band(nonlinearity: str, *, bias: float = 0.0, sigma_b: float = 0.0, input_std: float = 0.0,
+                   distance: int = 50, decades: float = 3.0) -> TrainableBand:
+    """The band of σ_w where |ln χ| ≤ 2·decades·ln 10 / distance: gradients neither vanish nor explode
+    by more than 10^decades over ``distance`` steps (``high`` is ``inf`` where χ stays below that)."""
+    name = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    distance = check_int(distance, "distance", low=1, high=MAX_STEPS)
+    decades = check_float(decades, "decades", low=0.0, high=300.0, strict_low=True)
+    _, mu, sb, s = _check_settings(1.0, bias, sigma_b, input_std, _scalar)
+    limit = 2.0 * decades * math.log(10.0) / distance
+    args = (np.array([mu]), np.array([sb]), np.array([s]))
+
+    def excess(sw: float, sign: float) -> float:
+        return float(np.log(_solve(name, np.array([sw]), *args)[1][0])) - sign * limit
+
+    edge = edge_sigma_w(name, bias=mu, sigma_b=sb, input_std=s)
+
+    def crossing(sign: float) -> float:
+        lo, hi = (1e-12, edge) if sign < 0 else (edge, MAX_SIGMA_W)
+        if not math.isfinite(hi) or excess(hi, sign) < 0:
+            return math.inf if sign > 0 else 0.0
+        if excess(lo, sign) > 0:
+            return lo
+        return float(brentq(lambda sw: excess(sw, sign), lo, hi, xtol=1e-12, rtol=1e-12))
+
+    return TrainableBand(distance, decades, crossing(-1.0), edge, crossing(+1.0))
 
 
 # ---- the simulation the theory is compared with ------------------------------------------------

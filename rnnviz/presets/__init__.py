@@ -106,9 +106,9 @@ class View:
 
 def all_views() -> tuple[View, ...]:
     """Every view of every page, for the claims test and the tour."""
-    from . import clipping, nonlinearity, scalar, spectral
+    from . import clipping, meanfield, nonlinearity, scalar, spectral
 
-    return (*scalar.VIEWS, *nonlinearity.VIEWS, *spectral.VIEWS, *clipping.VIEWS)
+    return (*scalar.VIEWS, *nonlinearity.VIEWS, *spectral.VIEWS, *clipping.VIEWS, *meanfield.VIEWS)
 
 
 __all__ = ["Claim", "Preset", "View", "all_views"]
