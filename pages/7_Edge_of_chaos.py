@@ -24,9 +24,9 @@ from rnnviz.ui.urlstate import url_value
 
 D = VIEW.defaults
 LAB = "pages/5_Training_lab.py"
-#: The diagram: σ_w × the second axis, on 121 × 81 cells (the core does 200 × 200 in well under a second;
-#: the browser draws this many rectangles without lag).
-GRID_W, GRID_B = 121, 81
+#: The diagram: σ_w × the second axis, on 81 × 61 cells (the core does 200 × 200 in well under a second;
+#: this many keeps the spec that every viewer receives on every rerun small, and Altair's 5,000 rows).
+GRID_W, GRID_B = 81, 61
 HIDDEN = (16, 32, 64, 128, 256, 400, 512)
 STEPS = (250, 500, 1000, 2000)
 

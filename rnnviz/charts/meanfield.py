@@ -30,15 +30,16 @@ def _fmt(x: float) -> str:
 
 
 def phase_frame(grid: MeanFieldGrid, axis_values: np.ndarray) -> pd.DataFrame:
-    """One row per cell: σ_w (``w``), the second axis (``b``), ½ ln χ clipped for colour, and text."""
+    """One row per cell: σ_w (``w``), the second axis (``b``), χ and ½ ln χ (``lam``), and ½ ln χ
+    clipped to ±CLIP for the colour (``shown``; ``lam`` is NaN where χ = 0, i.e. −∞). Compact float32 columns: the spec
+    goes to every viewer on every rerun; the tooltip's text is made in the browser."""
     lam = grid.lyapunov
     w = np.broadcast_to(grid.sigma_w, lam.shape).ravel()
     b = np.broadcast_to(np.asarray(axis_values)[None, :], lam.shape).ravel()
     flat = lam.ravel()
-    phase = np.where(flat < 0, "ordered: gradients vanish", np.where(flat > 0, "chaotic: gradients explode", "edge"))
-    return pd.DataFrame({"w": w, "b": b, "shown": np.clip(np.nan_to_num(flat, nan=0.0, neginf=-CLIP), -CLIP, CLIP),
-                         "lam": [_fmt(x) for x in flat], "chi": [f"{c:.4g}" for c in grid.chi.ravel()],
-                         "phase": phase})
+    return pd.DataFrame({"w": w.astype(np.float32), "b": b.astype(np.float32),
+                         "shown": np.clip(np.nan_to_num(flat, nan=0.0, neginf=-CLIP), -CLIP, CLIP).astype(np.float32),
+                         "lam": np.where(np.isfinite(flat), flat, np.nan), "chi": grid.chi.ravel()})
 
 
 def edge_frame(grid: MeanFieldGrid, axis_values: np.ndarray) -> pd.DataFrame:
@@ -68,6 +69,8 @@ def phase_chart(grid: MeanFieldGrid, axis_values, *, axis_title: str, nonlineari
     db = float(axis_values[1] - axis_values[0]) if axis_values.size > 1 else 1.0
     cells = alt.Chart(data).transform_calculate(
         w0=f"datum.w - {0.6 * dw}", w1=f"datum.w + {0.6 * dw}", b0=f"datum.b - {0.6 * db}", b1=f"datum.b + {0.6 * db}",
+        phase="datum.shown < 0 ? 'ordered: gradients vanish' : datum.shown > 0 ? 'chaotic: gradients explode' : 'edge'",
+        lam_text="isFinite(datum.lam) ? format(datum.lam, '+.4f') : '−∞'",
     ).mark_rect().encode(
         x=alt.X("w0:Q", title="weight scale σ_w (W_ij ~ N(0, σ_w²/n))",
                 scale=alt.Scale(domain=[sw[0], sw[-1]], nice=False)),
@@ -78,7 +81,8 @@ def phase_chart(grid: MeanFieldGrid, axis_values, *, axis_title: str, nonlineari
                         title=["½ ln χ per step", "< 0 ordered", "> 0 chaotic"],
                         legend=alt.Legend(orient="right", gradientLength=180, values=[-CLIP, 0, CLIP])),
         tooltip=[alt.Tooltip("w:Q", title="σ_w", format=".3f"), alt.Tooltip("b:Q", title=axis_title, format=".3f"),
-                 alt.Tooltip("chi:N", title="χ"), alt.Tooltip("lam:N", title="½ ln χ"), alt.Tooltip("phase:N")],
+                 alt.Tooltip("chi:Q", title="χ", format=".4g"), alt.Tooltip("lam_text:N", title="½ ln χ"),
+                 alt.Tooltip("phase:N")],
     )
     edge = alt.Chart(edge_frame(grid, axis_values)).mark_line(color="black", strokeWidth=2.5).encode(
         x="w:Q", y="b:Q", order="b:Q",
@@ -88,7 +92,7 @@ def phase_chart(grid: MeanFieldGrid, axis_values, *, axis_title: str, nonlineari
         height=360, title=f"Mean-field phase diagram, {nonlinearity}: black line χ = 1 (the edge)")
 
 
-def decay_frame(theory: MeanField, runs: tuple[NetworkRun, ...], *, max_points: int = 400) -> pd.DataFrame:
+def decay_frame(theory: MeanField, runs: tuple[NetworkRun, ...], *, max_points: int = 300) -> pd.DataFrame:
     """log10 of the gradient's norm against the distance k, per network, and the theory's χ^(k/2)."""
     frames = []
     steps = runs[0].steps
@@ -100,9 +104,7 @@ def decay_frame(theory: MeanField, runs: tuple[NetworkRun, ...], *, max_points: 
         theory_line = np.where(k == 0, 0.0, k * theory.lyapunov / _LOG10)
     frames.append(pd.DataFrame({"k": k, "log10": theory_line, "what": "theory: χ^(k/2)"}))
     out = pd.concat(frames, ignore_index=True)
-    out = out[np.isfinite(out["log10"])]
-    out["value"] = [f"10^{v:.2f}" for v in out["log10"]]
-    return out
+    return out[np.isfinite(out["log10"])].reset_index(drop=True)
 
 
 def decay_chart(theory: MeanField, runs: tuple[NetworkRun, ...]) -> alt.Chart:
@@ -116,7 +118,7 @@ def decay_chart(theory: MeanField, runs: tuple[NetworkRun, ...]) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", columns=1)),
         strokeDash=alt.StrokeDash("what:N", scale=alt.Scale(range=[[1, 0], [1, 0], [6, 4]]), legend=None),
         tooltip=[alt.Tooltip("what:N", title="line"), alt.Tooltip("k:Q", title="k"),
-                 alt.Tooltip("value:N", title="‖gradient‖")],
+                 alt.Tooltip("log10:Q", title="log10 ‖gradient‖", format=".2f")],
     ).properties(height=360, title="The gradient sent back k steps: real networks and the theory")
 
 
