@@ -4,7 +4,7 @@ import streamlit as st
 
 from rnnviz.charts.home import powers_chart, step_factor_chart
 from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import PAGES, cached, export, page_frame
+from rnnviz.ui import LECTURE, PAGES, cached, export, page_frame
 from rnnviz.ui.registry import available_pages
 
 page_frame(
@@ -33,6 +33,8 @@ st.markdown(
     "part of that product and watch what happens, computed live."
 )
 
+st.page_link(LECTURE.path, label="**Start the lecture**", icon=":material/play_circle:",
+             help="The lecture's argument step by step, with live evidence; PageDown/PageUp step through it.")
 
 
 @cached

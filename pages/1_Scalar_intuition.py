@@ -2,25 +2,17 @@
 
 import math
 
-import numpy as np
 import streamlit as st
 
 import rnnviz
-from rnnviz.charts.scalar import (
-    factor_chart,
-    format_magnitude,
-    gradient_chart,
-    phase_map_chart,
-    powers_widget,
-    state_chart,
-    with_marker,
-)
-from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.charts.scalar import format_magnitude, with_marker
+from rnnviz.ui import export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui.computed import B_RANGE, W_RANGE, phase_map_spec, powers_spec
+from rnnviz.ui.computed import scalar_run as run
+from rnnviz.ui.computed import scalar_specs as trajectory_specs
 from rnnviz.presets.scalar import VIEW, factor_notice
 
-#: The phase map's grid: w and b in steps of 0.1 over the sliders' ranges (81 × 61 cells).
-W_RANGE, B_RANGE = (-4.0, 4.0), (-3.0, 3.0)
+#: The phase map averages λ over at most this many steps.
 MAP_STEPS = 200
 D = VIEW.defaults
 
@@ -61,29 +53,6 @@ with lecture.advanced("Input, initial state and seed"):
                         container=d4)
     seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1, container=d5,
                           help="Draws the noise input; the same seed gives the same sequence.")
-
-
-run = cached(VIEW.compute)  # the computation the presets' captions are checked on (tests/test_claims.py)
-
-
-@cached
-def trajectory_specs(*settings) -> tuple[dict, dict, dict]:
-    """Vega-Lite specs of the three trajectory charts (built once per setting, then reused)."""
-    tr = run(*settings)
-    return tuple(vega_spec(c) for c in (factor_chart(tr), gradient_chart(tr), state_chart(tr)))
-
-
-@cached
-def phase_map_spec(u: float, kind: str, amp: float, h0: float, f: str, T: int, seed: int) -> dict:
-    x = rnnviz.scalar_inputs(T, kind=kind, amplitude=amp, seed=seed)
-    pm = rnnviz.scalar_phase_map(np.linspace(*W_RANGE, 81), np.linspace(*B_RANGE, 61), u=u, h0=h0, x=x,
-                                 nonlinearity=f)
-    return vega_spec(phase_map_chart(pm))
-
-
-@cached
-def powers_spec() -> dict:
-    return vega_spec(powers_widget())
 
 
 settings = (float(w), float(b), float(u), kind, float(amp), float(h0), f, int(T), int(seed))

@@ -5,16 +5,12 @@ import math
 import streamlit as st
 
 import rnnviz
-from rnnviz.charts.nonlinearity import (
-    curves_chart,
-    gamma_label,
-    heatmap_chart,
-    histogram_chart,
-    step_bound_chart,
-)
+from rnnviz.charts.nonlinearity import gamma_label
 from rnnviz.charts.scalar import format_magnitude
-from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui import export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui.computed import curves_spec
+from rnnviz.ui.computed import saturation_run as run
+from rnnviz.ui.computed import saturation_specs as run_specs
 from rnnviz.presets.nonlinearity import VIEW, bound_notice
 
 D = VIEW.defaults
@@ -29,11 +25,6 @@ PAGE = page_frame(
         "(the unit is **dead** for that step). Either way, that unit passes almost no gradient back."
     ),
 )
-
-
-@cached
-def curves_spec() -> dict:
-    return vega_spec(curves_chart())
 
 
 st.subheader("f and f′, side by side")
@@ -65,15 +56,6 @@ with lecture.advanced("Bias, length and seed"):
                            container=d2)
     seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1, container=d3,
                           help="Draws W, U and the inputs; the same seed gives the same network.")
-
-
-run = cached(VIEW.compute)  # the computation the presets' captions are checked on (tests/test_claims.py)
-
-
-@cached
-def run_specs(*settings) -> tuple[dict, dict, dict]:
-    stats = run(*settings).stats
-    return vega_spec(histogram_chart(stats)), vega_spec(heatmap_chart(stats)), vega_spec(step_bound_chart(stats))
 
 
 settings = (int(n), float(scale), float(in_scale), float(bias), nl_name, int(steps), int(seed))

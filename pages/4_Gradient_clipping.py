@@ -2,13 +2,13 @@
 
 import math
 
-import numpy as np
 import streamlit as st
 
 import rnnviz
 from rnnviz.charts import clipping as charts
 from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.presets import clipping as views
+from rnnviz.ui.computed import clipping_geometry, geometry_spec
 
 
 PAGE = page_frame(
@@ -38,15 +38,6 @@ def fmt_angle(a: float) -> str:
 
 
 # ----------------------------------------------------------------------------- cached core calls
-
-@cached
-def geometry(gx: float, gy: float, c: float, v: float):
-    g = np.array([gx, gy])
-    (by_norm,), norm = rnnviz.clip_by_norm([g], c)
-    (by_value,) = rnnviz.clip_by_value([g], v)
-    return (g, by_norm, by_value, norm, rnnviz.total_norm([by_value]), rnnviz.gradient_angle(g, by_norm),
-            rnnviz.gradient_angle(g, by_value))
-
 
 tensor_outcomes = cached(views.outcomes)  # what the presets' captions are checked on (tests/test_claims.py)
 
@@ -81,13 +72,6 @@ def wall_line():
 
 # Chart specs are cached on the same settings (rnnviz.charts.clipping keeps each chart's structure as a
 # template, so a new setting costs a few milliseconds of data, not a 100 ms Altair build).
-
-@cached
-def geometry_spec(gx: float, gy: float, c: float, v: float) -> dict:
-    g, by_norm, by_value, _, _, a_norm, a_value = geometry(gx, gy, c, v)
-    return charts.geometry_spec(g, by_norm, by_value, max_norm=c, clip_value=v,
-                                angle_norm=a_norm, angle_value=a_value)
-
 
 @cached
 def tensor_spec(nW: float, nU: float, nb: float, c: float, seed: int, poison: str, where: int) -> dict:
@@ -131,7 +115,7 @@ with guard("One gradient, clipped two ways"):
                            help="Clipping by norm rescales g onto the circle of radius c when it is longer.")
         v = widgets.slider("value threshold v", key="v", min_value=0.1, max_value=10.0, value=G["v"], step=0.1,
                            help="Clipping by value cuts each component to [−v, v]: the box.")
-    g, by_norm, by_value, norm, value_norm, a_norm, a_value = geometry(gx, gy, c, v)
+    g, by_norm, by_value, norm, value_norm, a_norm, a_value = clipping_geometry(gx, gy, c, v)
     with picture:
         export.show(geometry_spec(gx, gy, c, v), name="Clipping geometry", width="content")
     with words:

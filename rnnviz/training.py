@@ -141,6 +141,13 @@ class TrainingConfig:
         """Sequence length: the subject plus ``gap`` fillers."""
         return self.gap + 1
 
+    @property
+    def partner(self) -> TrainingConfig:
+        """The other model of a plain-against-gated comparison (:func:`comparison_cells`), every
+        other setting the same."""
+        plain, gated = comparison_cells(self.cell)
+        return self.replace(cell=gated if self.cell == plain else plain)
+
     def replace(self, **changes) -> TrainingConfig:
         """A copy with some settings changed (validated again)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -490,6 +497,24 @@ class TrainingRun:
         return int(self.loss.shape[0])
 
     @property
+    def clipped_share(self) -> float:
+        """The share of the iterations in which clipping acted."""
+        return float(self.clipped.mean())
+
+    @property
+    def peak_grad_norm(self) -> float | None:
+        """The largest gradient norm before the iteration that diverged (of every iteration if none
+        did); None when there is none (a divergence at the first iteration)."""
+        before = self.grad_norm if self.diverged_at is None else self.grad_norm[: self.diverged_at - 1]
+        return float(before.max()) if before.size else None
+
+    @property
+    def zero_gradient_iterations(self) -> tuple[int | None, int]:
+        """(the first iteration, 1-based, whose gradient is exactly 0, or None; how many are)."""
+        zero = np.flatnonzero(self.grad_norm == 0)
+        return (int(zero[0]) + 1 if zero.size else None, int(zero.size))
+
+    @property
     def iteration(self) -> np.ndarray:
         """Iteration numbers 1..iterations_run."""
         return np.arange(1, self.iterations_run + 1)
@@ -616,10 +641,48 @@ def compare_cells(config: TrainingConfig, cells: Sequence[str] = ("rnn", "gru"))
     return {c: train(config.replace(cell=c)) for c in cells}
 
 
+def comparison_cells(cell: str) -> tuple[str, str]:
+    """The plain RNN and the gated cell a comparison trains for ``cell``, plain first: the GRU is the
+    plain RNN's partner, the plain RNN a gated cell's."""
+    cell = check_choice(cell, "cell", CELLS)
+    return ("rnn", "gru" if cell == "rnn" else cell)
+
+
+def sweep_runs(gaps=DEFAULT_SWEEP_GAPS, *, seeds: int = 1, cells: int = 1) -> int:
+    """How many trainings a sweep over ``gaps`` with ``seeds`` seeds for ``cells`` cells takes."""
+    return len(_check_gaps(gaps)) * check_int(seeds, "seeds per gap", low=1, high=20) * check_int(
+        cells, "cells", low=1, high=len(CELLS))
+
+
+def sweep_seconds(run_seconds: float, config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, seeds: int = 1,
+                  cells: int = 1) -> float:
+    """About how long a sweep takes, from ``run_seconds`` that one run of ``config`` took: training
+    time grows with the sequence length, so the run's time per step times the sweep's steps."""
+    config = _check_config(config)
+    run_seconds = check_float(run_seconds, "run time in seconds", low=0.0)
+    gaps = _check_gaps(gaps)
+    repeats = sweep_runs(gaps, seeds=seeds, cells=cells) // len(gaps)   # seeds × cells, checked
+    return run_seconds * sum(g + 1 for g in gaps) * repeats / config.T
+
+
 def compare_gap_sweeps(config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, cells: Sequence[str] = ("rnn", "gru"),
-                       seeds: int = 1) -> dict[str, GapSweep]:
-    """:func:`gap_sweep` for each cell with the same settings and seeds: ``{cell: sweep}``."""
+                       seeds: int = 1, progress=None) -> dict[str, GapSweep]:
+    """:func:`gap_sweep` for each cell with the same settings and seeds: ``{cell: sweep}``.
+
+    ``progress``, if given, is called after each training as ``progress(done, total, cell, gap, seed)``.
+    """
     cells = tuple(check_choice(c, "cell", CELLS) for c in cells)
     if not cells:
         raise ValueError("Name at least one cell to compare.")
-    return {c: gap_sweep(config.replace(cell=c), gaps, seeds=seeds) for c in cells}
+    total = sweep_runs(gaps, seeds=seeds, cells=len(cells))
+    done = 0
+    out = {}
+    for c in cells:
+        results = []
+        for gap, seed, run in iterate_gap_sweep(config.replace(cell=c), gaps, seeds=seeds):
+            results.append((gap, seed, run))
+            done += 1
+            if progress is not None:
+                progress(done, total, c, gap, seed)
+        out[c] = summarize_sweep(config.replace(cell=c), results)
+    return out

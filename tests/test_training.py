@@ -314,6 +314,18 @@ def test_config_normalises_types_for_hashing():
     assert a == b and hash(a) == hash(b) and type(a.gap) is int
 
 
+def test_run_carries_the_numbers_the_lab_shows():
+    run = rnnviz.train(rnnviz.TrainingConfig(hidden=4, batch=8, iterations=6, eval_batch=20, clipping="norm",
+                                             threshold=1e-3))
+    assert run.clipped_share == pytest.approx(run.clipped.mean())
+    assert run.peak_grad_norm == pytest.approx(run.grad_norm.max())
+    assert run.zero_gradient_iterations == (None, 0)
+    blown = rnnviz.train(rnnviz.TRAINING_SCENARIOS["explode"])
+    assert blown.diverged_at is not None
+    before = blown.grad_norm[: blown.diverged_at - 1]
+    assert blown.peak_grad_norm == (float(before.max()) if before.size else None)
+
+
 def test_sweep_rejects_bad_gaps():
     with pytest.raises(ValueError, match="at least one gap"):
         rnnviz.gap_sweep(rnnviz.TrainingConfig(), gaps=())

@@ -28,7 +28,13 @@ class PageInfo:
 HOME = PageInfo("app.py", "Home", ":material/home:", "What rnnviz shows and where to start.",
                 heading="Vanishing and exploding gradients, live")
 
+#: The guided tour through the lecture (URL path ``Lecture``), first in the navigation.
+LECTURE = PageInfo("pages/0_Lecture.py", "The lecture", ":material/co_present:",
+                   "The lecture's argument step by step, each claim with its live evidence; PageDown/PageUp "
+                   "(a presentation clicker) step through it.")
+
 PAGES: tuple[PageInfo, ...] = (
+    LECTURE,
     PageInfo("pages/1_Scalar_intuition.py", "Scalar intuition", ":material/trending_down:",
              "One hidden unit: the gradient is a product of numbers, so it shrinks or grows exponentially."),
     PageInfo("pages/2_Nonlinearity_derivatives.py", "Nonlinearity derivatives", ":material/functions:",

@@ -191,6 +191,8 @@ def test_every_preset_is_a_button_and_a_link_that_agree(page_path):
     presets = _presets(at)
     if page_path == "app.py" and not presets:
         pytest.skip("the home page has no controls, so no presets")
+    if page_path == "pages/0_Lecture.py" and not presets:
+        pytest.skip("the lecture's steps are its presets (tests/app/test_lecture_page.py)")
     assert presets, f"{page_path} has no presets (rnnviz.ui.preset_bar)"
     problems = []
     for label, params in presets:

@@ -13,11 +13,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from test_pages_in_browser import VIEWPORT, load, screenshot, url_path
 
-from rnnviz.ui.registry import PAGES
 
 pytestmark = pytest.mark.e2e
 
-SCALAR = PAGES[0].path
+SCALAR = "pages/1_Scalar_intuition.py"
 #: The "Exploding with ReLU" preset of the scalar page, as its link carries it.
 EXPLODING = {"w": "1.5", "b": "0.5", "f": "relu", "T": "300"}
 
