@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import rnnviz
-from rnnviz.charts.meanfield import comparison_frame, decay_chart, phase_chart, with_marker
+from rnnviz.charts.meanfield import comparison_frame, phase_chart, with_marker
 from rnnviz.charts.spec import vega_spec
 from rnnviz.presets.meanfield import (
     AXES,
@@ -19,7 +19,7 @@ from rnnviz.presets.meanfield import (
     signed,
     simulation_notice,
 )
-from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui import cached, computed, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.urlstate import url_value
 
 D = VIEW.defaults
@@ -68,7 +68,8 @@ with lecture.advanced("The simulated network"):
     seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1, container=e3,
                           help="Draws W, the biases, the inputs and h₀; the same seed gives the same network.")
 
-compute = cached(VIEW.compute)  # the computation the presets' captions are checked on (tests/test_claims.py)
+compute = computed.edge_run  # the computation the presets' captions are checked on (tests/test_claims.py)
+decay_spec = computed.edge_decay_spec
 
 
 @cached
@@ -79,12 +80,6 @@ def diagram_spec(f: str, axis: str, w_max: float, bias: float, sb: float, in_sca
     values[keyword] = ys[None, :]
     grid = rnnviz.mean_field_grid(f, np.linspace(0.0, w_max, GRID_W)[:, None], **values)
     return vega_spec(phase_chart(grid, ys, axis_title=title, nonlinearity=f))
-
-
-@cached
-def decay_spec(*settings) -> dict:
-    r = compute(*settings)
-    return vega_spec(decay_chart(r.theory, r.runs))
 
 
 cached_band = cached(band)
