@@ -388,14 +388,16 @@ def variance_map(nonlinearity: str, q, *, sigma_w: float, bias: float = 0.0, sig
 def edge_sigma_w(nonlinearity: str, *, bias: float = 0.0, sigma_b: float = 0.0, input_std: float = 0.0) -> float:
     """The weight scale σ_w at which χ = 1 for these settings (``inf`` if χ < 1 up to σ_w = 100).
 
-    χ grows with σ_w, so the edge is one point: found by a bracketed root find on ln χ (brentq).
+    χ grows with σ_w (it may jump: a ReLU network with a negative bias and no drive is dead, χ = 0, until
+    σ_w² > 2 sends q to ∞), so the edge is one point: found by a bracketed root find on ln χ (brentq).
     """
     name = check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     _, mu, sb, s = _check_settings(1.0, bias, sigma_b, input_std, _scalar)
     args = (np.array([mu]), np.array([sb]), np.array([s]))
 
     def log_chi(sw: float) -> float:
-        return float(np.log(_solve(name, np.array([sw]), *args)[1][0]))
+        chi = float(_solve(name, np.array([sw]), *args)[1][0])
+        return math.log(chi) if chi > 0 else -math.inf  # a dead ReLU network: χ = 0
 
     hi = 1.0
     while log_chi(hi) < 0:
@@ -436,7 +438,8 @@ def trainable_band(nonlinearity: str, *, bias: float = 0.0, sigma_b: float = 0.0
     args = (np.array([mu]), np.array([sb]), np.array([s]))
 
     def excess(sw: float, sign: float) -> float:
-        return float(np.log(_solve(name, np.array([sw]), *args)[1][0])) - sign * limit
+        chi = float(_solve(name, np.array([sw]), *args)[1][0])
+        return (math.log(chi) if chi > 0 else -math.inf) - sign * limit
 
     edge = edge_sigma_w(name, bias=mu, sigma_b=sb, input_std=s)
 

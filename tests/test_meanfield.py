@@ -295,3 +295,26 @@ def test_extreme_settings_stay_finite_or_inf_never_nan():
                 mf = mean_field(name, sw, bias=bias, sigma_b=10.0, input_std=10.0)
                 assert not math.isnan(mf.q) and not math.isnan(mf.chi) and not math.isnan(mf.lyapunov)
                 assert mf.q >= 0 and mf.chi >= 0
+
+
+# ---- the edge and the trainable band ------------------------------------------------------------
+
+def test_edge_sigma_w_closed_forms_and_inputs():
+    assert rnnviz.edge_sigma_w("tanh") == pytest.approx(1.0, abs=1e-9)
+    assert rnnviz.edge_sigma_w("relu") == pytest.approx(math.sqrt(2), rel=1e-12)
+    assert rnnviz.edge_sigma_w("relu", bias=-0.5) == pytest.approx(math.sqrt(2), rel=1e-9)  # dead until q → ∞
+    assert rnnviz.edge_sigma_w("linear", bias=0.7) == pytest.approx(1.0, rel=1e-12)
+    driven = rnnviz.edge_sigma_w("tanh", input_std=1.0)
+    assert driven > 1.5 and mean_field("tanh", driven, input_std=1.0).chi == pytest.approx(1.0, abs=1e-10)
+
+
+def test_trainable_band_is_the_linear_closed_form():
+    band = rnnviz.trainable_band("linear", distance=50, decades=3.0)
+    limit = 2 * 3.0 * math.log(10) / 50  # |ln χ| = |2 ln σ_w| ≤ limit
+    assert band.low == pytest.approx(math.exp(-limit / 2), rel=1e-10)
+    assert band.high == pytest.approx(math.exp(limit / 2), rel=1e-10)
+    assert band.low < band.edge < band.high and band.width == pytest.approx(band.high - band.low)
+    tanh = rnnviz.trainable_band("tanh", distance=50)
+    assert mean_field("tanh", tanh.high).chi == pytest.approx(math.exp(limit), rel=1e-9)
+    with pytest.raises(ValueError, match="distance"):
+        rnnviz.trainable_band("tanh", distance=0)
