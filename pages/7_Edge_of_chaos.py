@@ -73,6 +73,12 @@ decay_spec = computed.edge_decay_spec
 
 
 @cached
+def table(*settings):
+    r = compute(*settings)
+    return comparison_frame(r.theory, r.runs)
+
+
+@cached
 def diagram_spec(f: str, axis: str, w_max: float, bias: float, sb: float, in_scale: float) -> dict:
     values = {"bias": bias, "sigma_b": sb, "input_std": in_scale}
     keyword, title = AXES[axis]
@@ -82,6 +88,7 @@ def diagram_spec(f: str, axis: str, w_max: float, bias: float, sb: float, in_sca
     return vega_spec(phase_chart(grid, ys, axis_title=title, nonlinearity=f))
 
 
+cached_theory = cached(rnnviz.mean_field)
 cached_band = cached(band)
 cached_input_notice = cached(input_notice)
 cached_lab = cached(lab_scales)
@@ -89,7 +96,7 @@ cached_lab = cached(lab_scales)
 settings = (f, float(scale), float(bias), float(sb), float(in_scale), int(n), int(T), int(seed))
 theory = None
 with guard("Mean-field theory"):
-    theory = rnnviz.mean_field(f, float(scale), bias=float(bias), sigma_b=float(sb), input_std=float(in_scale))
+    theory = cached_theory(f, float(scale), bias=float(bias), sigma_b=float(sb), input_std=float(in_scale))
 
 if theory is not None:
     m1, m2, m3, m4 = st.columns(4)
@@ -132,7 +139,7 @@ if theory is not None:
                 notice=simulation_notice(result))
         with right:
             st.markdown("**Theory against simulation**")
-            st.table(comparison_frame(result.theory, result.runs))
+            st.table(table(*settings))
             st.caption(f"Measured over {result.gaussian.steps} steps after 200 steps of burn-in. Orthogonal W has "
                        "every singular value equal to σ_w; the mean-field exponent does not tell the two apart.")
 
