@@ -49,7 +49,8 @@ c1, c2, c3 = st.columns(3)
 f = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", container=c1,
                    index=rnnviz.NONLINEARITIES.index(D["f"]))
 scale = widgets.slider("Weight scale σ_w", key="scale", min_value=0.0, max_value=12.0, value=D["scale"], step=0.01,
-                       container=c2, help="W_ij ~ N(0, σ_w²/n): spectral radius ≈ σ_w. Sigmoid's edge lies near 10.")
+                       container=c2, help="W_ij ~ N(0, σ_w²/n): spectral radius ≈ σ_w. Sigmoid's edge (bias 0, "
+                                          "no input) is at σ_w ≈ 10.1.")
 axis = widgets.radio("Diagram's second axis", tuple(AXES), key="axis", index=tuple(AXES).index(D["axis"]),
                      format_func=lambda k: AXES[k][1], container=c3,
                      help="The other two settings stay at their sliders' values.")
@@ -150,7 +151,8 @@ if theory is not None:
         st.latex(rf"\left|\tfrac{{{BAND_DISTANCE}}}{{2}}\,\log_{{10}}\chi\right| \le {BAND_DECADES:g}")
         st.markdown(f"**Notice:** {band_notice(b)}")
         scales = cached_lab(f)
-        st.markdown(f"Train the training lab's RNN ({f}) at a σ_w from each phase:")
+        st.markdown(f"Train the training lab's RNN ({f}) at a σ_w from each phase (the phases of {f} without bias "
+                    "or input; the lab's word inputs shift its edge):")
         row = st.container(horizontal=True, gap="small")
         for phase, value in scales.items():
             if value is None:

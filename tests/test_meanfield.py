@@ -304,6 +304,7 @@ def test_edge_sigma_w_closed_forms_and_inputs():
     assert rnnviz.edge_sigma_w("relu") == pytest.approx(math.sqrt(2), rel=1e-12)
     assert rnnviz.edge_sigma_w("relu", bias=-0.5) == pytest.approx(math.sqrt(2), rel=1e-9)  # dead until q → ∞
     assert rnnviz.edge_sigma_w("linear", bias=0.7) == pytest.approx(1.0, rel=1e-12)
+    assert f"{rnnviz.edge_sigma_w('sigmoid'):.1f}" == "10.1"  # the edge page's σ_w help text
     driven = rnnviz.edge_sigma_w("tanh", input_std=1.0)
     assert driven > 1.5 and mean_field("tanh", driven, input_std=1.0).chi == pytest.approx(1.0, abs=1e-10)
 
