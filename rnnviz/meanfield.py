@@ -146,6 +146,18 @@ def _z_space(name, mu, q):
     return f2 @ _ZW, dd @ _ZW, k @ _ZW
 
 
+def _tanh_deficits(mu, q):
+    """(E[a² − tanh² a], 1 − ½E (tanh²)″(a)) for a ~ N(mu, q) with q ≤ ¼, both accurate relative to
+    themselves also where they are tiny (a near 0: ``a − tanh a`` by its series, and 1 − ½(tanh²)″ =
+    t²(4 − 3t²)), so that the Newton step on q − F(q) keeps its digits next to a root at q ≈ 0."""
+    a = mu[:, None] + np.sqrt(q)[:, None] * _Z[None, :]
+    t = np.tanh(a)
+    a2, t2 = a * a, t * t
+    series = a * a2 * (1 / 3 + a2 * (-2 / 15 + a2 * (17 / 315 - a2 * 62 / 2835)))
+    diff = np.where(np.abs(a) < 0.01, series, a - t)
+    return (diff * (a + t)) @ _ZW, (t2 * (4.0 - 3.0 * t2)) @ _ZW
+
+
 def _a_space(name, mu, q):
     """(E f², ½E (f²)″, E f′²) for q > ¼ by the trapezoid rule in a."""
     nodes, table, step = (_A_TANH, _TANH_G, _A_STEP) if name == "tanh" else (_A, _SIGM_G, _A_STEP)
@@ -207,8 +219,11 @@ _MAX_ITER = 200
 _HUGE = 1e300
 
 
-def _newton(name, sw2, mu, c, lo, hi):
-    """The root of G(q) = q − F(q) in [lo, hi] (G(lo) ≤ 0 < G(hi)), from hi downwards."""
+def _newton(name, sw2, mu, c, lo, hi, k_out):
+    """The root of G(q) = q − F(q) in [lo, hi] (G(lo) ≤ 0 < G(hi)), from hi downwards.
+
+    ``k_out`` receives E f′(a)² at the last evaluation, within 1e-14 of the root (χ needs no extra pass).
+    """
     q = hi.copy()
     active = np.ones(q.shape, dtype=bool)
     for _ in range(_MAX_ITER):
@@ -216,9 +231,16 @@ def _newton(name, sw2, mu, c, lo, hi):
         if idx.size == 0:
             break
         qi, m, s, cc = q[idx], mu[idx], sw2[idx], c[idx]
-        f2, dd, _ = _moments(name, m, qi)
+        f2, dd, k = _moments(name, m, qi)
         G = qi - (s * f2 + cc)
         dG = 1.0 - s * dd
+        small = (qi <= 0.25) if name == "tanh" else None
+        if small is not None and small.any():
+            # q − F(q) = q(1 − σ_w²) − σ_w² bias² + σ_w² E[a² − tanh² a] − c: no cancellation near q = 0
+            D, dD = _tanh_deficits(m[small], qi[small])
+            ss = s[small]
+            G[small] = qi[small] * (1.0 - ss) - ss * m[small] ** 2 + ss * D - cc[small]
+            dG[small] = (1.0 - ss) + ss * dD
         pos = G > 0
         hi[idx] = np.where(pos, qi, hi[idx])
         lo[idx] = np.where(pos, lo[idx], qi)
@@ -230,8 +252,13 @@ def _newton(name, sw2, mu, c, lo, hi):
         # or the bracket has shrunk to that width.
         done = (np.abs(step) <= 1e-14 * qi) | (G == 0) | (hi_i - lo_i <= 1e-14 * hi_i)
         bad = ~np.isfinite(nxt) | (dG <= 0) | (nxt <= lo_i) | (nxt >= hi_i)
-        nxt = np.where(bad, 0.5 * (lo_i + hi_i), nxt)
+        # Bisect where Newton left the bracket: geometrically while the bracket spans decades (a root
+        # far below hi, e.g. q ~ bias² for a tiny bias, is found in tens of steps, not hundreds).
+        wide = lo_i < 1e-3 * hi_i
+        mid = np.where(wide, np.sqrt(np.maximum(lo_i, 1e-300) * hi_i), 0.5 * (lo_i + hi_i))
+        nxt = np.where(bad, mid, nxt)
         q[idx] = np.where(done & bad, qi, nxt)
+        k_out[idx[done]] = k[done]
         active[idx[done]] = False
     return q
 
@@ -254,15 +281,17 @@ def _expand(name, sw2, mu, c, hi):
 
 
 def _fixed_point(name, sw, mu, c):
-    """The largest solution q of q = F(q), elementwise over flat arrays (``inf`` if none)."""
+    """The largest solution q of q = F(q), elementwise over flat arrays (``inf`` if none), and
+    E f′(a)² at q where the Newton solve found it (NaN elsewhere)."""
     sw2 = sw * sw
     q = np.full(sw.shape, np.nan)
+    k = np.full(sw.shape, np.nan)
     q[sw2 == 0] = c[sw2 == 0]
     if name == "linear":
         with np.errstate(divide="ignore", invalid="ignore"):
             q = np.where(sw2 < 1.0, (sw2 * mu * mu + c) / (1.0 - sw2), np.inf)
         q[sw2 == 0] = c[sw2 == 0]
-        return q
+        return q, k
     if name == "tanh":
         q[(mu == 0) & (c == 0) & (sw2 <= 1.0)] = 0.0  # tanh² a < a²: no positive root
         todo = np.isnan(q)
@@ -286,19 +315,26 @@ def _fixed_point(name, sw, mu, c):
         cells = np.flatnonzero(todo)
         q[cells[~finite]] = np.inf
         sub = cells[finite]
-        q[sub] = _newton(name, sw2[sub], mu[sub], c[sub], np.zeros(sub.size), hi[finite])
-        return q
-    q[todo] = _newton(name, sw2[todo], mu[todo], c[todo], np.zeros(hi.shape), hi)
-    return q
+        k_sub = np.full(sub.size, np.nan)
+        q[sub] = _newton(name, sw2[sub], mu[sub], c[sub], np.zeros(sub.size), hi[finite], k_sub)
+        k[sub] = k_sub
+        return q, k
+    k_todo = np.full(hi.shape, np.nan)
+    q[todo] = _newton(name, sw2[todo], mu[todo], c[todo], np.zeros(hi.shape), hi, k_todo)
+    k[todo] = k_todo
+    return q, k
 
 
-def _chi(name, sw, mu, q):
+def _chi(name, sw, mu, q, k):
+    """σ_w² E f′(a)² at q, reusing ``k`` (E f′(a)² from the solve) where it is known."""
     sw2 = sw * sw
     chi = np.empty_like(q)
     inf = np.isinf(q)
     if inf.any():
         chi[inf] = sw2[inf] * _slope_at_infinity(name)
-    fin = ~inf
+    known = ~inf & ~np.isnan(k)
+    chi[known] = sw2[known] * k[known]
+    fin = ~inf & ~known
     if fin.any():
         chi[fin] = sw2[fin] * _moments(name, mu[fin], q[fin])[2]
     return chi
@@ -307,8 +343,8 @@ def _chi(name, sw, mu, q):
 def _solve(name, sw, mu, sb, s):
     """(q, χ, λ, ξ) for flat arrays of checked settings."""
     c = sb * sb + s * s
-    q = _fixed_point(name, sw, mu, c)
-    chi = _chi(name, sw, mu, q)
+    q, k = _fixed_point(name, sw, mu, c)
+    chi = _chi(name, sw, mu, q, k)
     with np.errstate(divide="ignore"):
         log_chi = np.log(chi)
         depth = np.where(chi < 1.0, -1.0 / log_chi, np.inf)
