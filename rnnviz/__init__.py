@@ -116,6 +116,20 @@ from .spectral import (
     work_plan,
 )
 from .spectral import Setting as SpectralSetting
+from .meanfield import (
+    NETWORK_SCHEMES,
+    MeanField,
+    MeanFieldGrid,
+    NetworkRun,
+    TrainableBand,
+    edge_sigma_w,
+    mean_field,
+    mean_field_grid,
+    phase_of,
+    simulate_network,
+    trainable_band,
+    variance_map,
+)
 from .upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, parse_matrix, upload_digest
 
 from .agreement import (
@@ -273,6 +287,18 @@ __all__ = [
     "step_norms",
     "step_spectra",
     "work_plan",
+    "NETWORK_SCHEMES",
+    "MeanField",
+    "MeanFieldGrid",
+    "NetworkRun",
+    "TrainableBand",
+    "edge_sigma_w",
+    "trainable_band",
+    "mean_field",
+    "mean_field_grid",
+    "phase_of",
+    "simulate_network",
+    "variance_map",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_SIDE",
     "parse_matrix",

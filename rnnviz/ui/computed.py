@@ -20,7 +20,9 @@ from rnnviz.charts import spectral as spectral_charts
 from rnnviz.charts.nonlinearity import curves_chart, heatmap_chart, histogram_chart, step_bound_chart
 from rnnviz.charts.scalar import factor_chart, gradient_chart, phase_map_chart, powers_widget, state_chart
 from rnnviz.charts.spec import vega_spec
+from rnnviz.charts.meanfield import decay_chart
 from rnnviz.presets import View
+from rnnviz.presets import meanfield as edge_views
 from rnnviz.presets import nonlinearity as nl_views
 from rnnviz.presets import scalar as scalar_views
 from rnnviz.presets import spectral as spectral_views
@@ -131,3 +133,17 @@ def geometry_spec(gx: float, gy: float, c: float, v: float) -> dict:
     g, by_norm, by_value, _, _, a_norm, a_value = clipping_geometry(gx, gy, c, v)
     return clipping_charts.geometry_spec(g, by_norm, by_value, max_norm=c, clip_value=v,
                                          angle_norm=a_norm, angle_value=a_value)
+
+
+# ---------------------------------------------------------------------------- the edge of chaos
+
+#: The mean-field theory and the two simulated networks at one setting: the edge view's computation
+#: (rnnviz.presets.meanfield), on which its presets' captions and the tour's step are checked.
+edge_run = cached(edge_views.VIEW.compute)
+
+
+@cached
+def edge_decay_spec(*settings) -> dict:
+    """The gradient-decay chart of :func:`edge_run` at ``settings``."""
+    r = edge_run(*settings)
+    return vega_spec(decay_chart(r.theory, r.runs))

@@ -24,6 +24,7 @@ import streamlit as st
 import rnnviz
 from rnnviz.charts import training as lab_charts
 from rnnviz.charts.common import format_magnitude
+from rnnviz.presets import meanfield as edge_views
 from rnnviz.presets import nonlinearity as nl_views
 from rnnviz.presets import scalar as scalar_views
 from rnnviz.presets import spectral as spectral_views
@@ -75,6 +76,7 @@ SCALAR = "pages/1_Scalar_intuition.py"
 NONLINEARITY = "pages/2_Nonlinearity_derivatives.py"
 SPECTRAL = "pages/3_Spectral_norms.py"
 LAB = "pages/5_Training_lab.py"
+EDGE = "pages/7_Edge_of_chaos.py"
 
 
 def _scalar(values: Mapping[str, object]) -> tuple:
@@ -242,6 +244,39 @@ def _nilpotent_figures() -> None:
     export.figure(_spectral_charts(NILPOTENT)["chain"], name="Bound chain, nilpotent W",
                   notice="the black dots are the closed form 2^(l−1)·√200: the measured ‖Jˡ‖ sits on them and grows "
                          "without bound, although every eigenvalue of W is 0.")
+
+
+# ---------------------------------------------------------------------------- 10 · the edge of chaos
+
+#: The edge page's presets "Ordered" and "Chaotic": tanh, no input, σ_w = 0.8 and 2.
+EDGE_ORDERED = dict(edge_views.VIEW.preset("Ordered").values)
+EDGE_CHAOTIC = dict(edge_views.VIEW.preset("Chaotic").values)
+
+
+def _edge_settings(values: Mapping[str, object]) -> tuple:
+    return computed.arguments(edge_views.VIEW, values)
+
+
+def _edge() -> Evidence:
+    ordered, chaotic = (computed.edge_run(*_edge_settings(v)) for v in (EDGE_ORDERED, EDGE_CHAOTIC))
+    return {"ordered": ordered.theory.lyapunov, "chaotic": chaotic.theory.lyapunov,
+            "ordered_measured": ordered.gaussian.lyapunov, "chaotic_measured": chaotic.gaussian.lyapunov,
+            "ordered_orthogonal": ordered.orthogonal.lyapunov, "chaotic_orthogonal": chaotic.orthogonal.lyapunov,
+            "n": ordered.gaussian.n}
+
+
+def _edge_check(ev: Evidence) -> bool:
+    return (f"{ev['ordered']:.2f}" == "-0.22" and f"{ev['chaotic']:.3f}" == "0.155" and ev["n"] == 256
+            and all(abs(ev[f"{p}_{w}"] - ev[p]) < 0.02 for p in ("ordered", "chaotic") for w in ("measured", "orthogonal")))
+
+
+def _edge_figures() -> None:
+    for column, (values, what) in zip(st.columns(2), ((EDGE_ORDERED, "σ_w = 0.8, ordered"),
+                                                     (EDGE_CHAOTIC, "σ_w = 2, chaotic"))):
+        with column:
+            export.figure(computed.edge_decay_spec(*_edge_settings(values)), name=f"Gradient decay, {what}",
+                          notice=f"tanh, {what}: the gradients of two real 256-unit networks against the "
+                                 "theory's dashed χ^(k/2).")
 
 
 # ---------------------------------------------------------------------------- 6-8 · the nonlinearity
@@ -463,6 +498,18 @@ STEPS: tuple[Step, ...] = (
         number=lambda ev: (f"ReLU ‖product‖₂ after {ev['T']} steps, small · large W",
                            f"10^{ev['small']:.0f} · 10^{ev['large']:.0f}"),
         figures=_norm_of_w_figures),
+    Step(
+        "The edge of chaos",
+        "For a large random network the scale of W decides through one number, χ = σ_w² E[f′(a)²]: tanh with "
+        "σ_w = 0.8 is ordered (½ ln χ = −0.22 per step: gradients vanish), with σ_w = 2 chaotic (+0.155: they "
+        "explode), and χ = 1 is the edge between. Real 256-unit networks, Gaussian or orthogonal W, measure "
+        "the same exponents within 0.02.",
+        EDGE, EDGE_CHAOTIC, _edge,
+        check=_edge_check,
+        number=lambda ev: ("½ ln χ at σ_w = 2: theory · measured",
+                           f"{edge_views.signed(ev['chaotic'])} · {edge_views.signed(ev['chaotic_measured'])}"),
+        figures=_edge_figures,
+        formulas=(r"\chi = \sigma_w^2\,\mathbb{E}[f'(a)^2],\qquad \lambda_1 = \tfrac12\ln\chi",)),
     Step(
         "Eigenvalues are not enough",
         "W = [[8, 8], [−8, −8]] is nilpotent: every eigenvalue is 0. Yet at the fixed point of a tanh RNN the "
