@@ -116,6 +116,13 @@ from .spectral import (
     work_plan,
 )
 from .spectral import Setting as SpectralSetting
+from .checkpoint import (
+    LAYER_CELLS,
+    MAX_CHECKPOINT_BYTES,
+    Checkpoint,
+    RecurrentLayer,
+    load_checkpoint,
+)
 from .upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, parse_matrix, upload_digest
 
 from .agreement import (
@@ -268,6 +275,11 @@ __all__ = [
     "step_norms",
     "step_spectra",
     "work_plan",
+    "LAYER_CELLS",
+    "MAX_CHECKPOINT_BYTES",
+    "Checkpoint",
+    "RecurrentLayer",
+    "load_checkpoint",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_SIDE",
     "parse_matrix",
