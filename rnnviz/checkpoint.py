@@ -98,6 +98,10 @@ class RecurrentLayer:
     depth: int = 0
     reverse: bool = False
 
+    def __repr__(self) -> str:
+        return (f"RecurrentLayer(name={self.name!r}, cell={self.cell!r}, input_size={self.input_size}, "
+                f"hidden_size={self.hidden_size}, depth={self.depth}, reverse={self.reverse})")
+
     def __post_init__(self):
         check_choice(self.cell, "cell", LAYER_CELLS)
         G = len(GATE_NAMES[self.cell])
@@ -666,3 +670,197 @@ def _read_onnx(data: bytes, filename: str, nonlinearity: str):
         ops = sorted({n.op_type for n in graph.node})
         return [], [f"The graph has no RNN, GRU or LSTM node (its operators: {', '.join(ops[:12]) or 'none'})."]
     return layers, []
+
+
+# --------------------------------------------------------------------------------------------
+# What the "Your network" page shows about one layer
+# --------------------------------------------------------------------------------------------
+
+#: A gate value at least this large counts as "near 1" (the units that remember).
+GATE_NEAR_ONE = 0.9
+#: Random loss directions whose gradients are followed back through the whole sequence.
+PROBES = 8
+#: Steps per back-propagation window of the probes (rescaled between windows, so any T stays finite).
+_PROBE_WINDOW = 250
+#: The page's drive lengths.
+MAX_DRIVE_STEPS = 10_000
+
+
+@dataclass(frozen=True)
+class GateSpectrum:
+    """Singular values (descending) and eigenvalues (by decreasing modulus) of one gate's n × n
+    recurrent weight (``W`` for a plain RNN)."""
+
+    gate: str
+    singular_values: np.ndarray
+    eigenvalues: np.ndarray
+
+
+@dataclass(frozen=True)
+class LayerAnalysis:
+    """Everything the page draws about one layer driven by ``xs`` (T, m).
+
+    ``gates``: the spectra of the recurrent weights per gate; ``verdict``: Pascanu's conditions
+    (plain RNN layers only, else None). ``probe_log_norm`` (T+1, p): row d holds
+    ``log(‖g_{T−d}‖ / ‖g_T‖)`` for the gradient g of each of p = min(PROBES, d) random loss directions at the
+    last state, back-propagated d steps (the whole state: [h, c] for an LSTM; exact, for any T).
+    ``product_log_sv`` (window+1, d): row j the natural logs of every singular value of
+    ``∂s_T/∂s_{T−j}`` over the last ``window`` steps (the long-product machinery; the window is what
+    ``seconds`` affords), ``lyapunov`` = its row ``window`` / window. ``gate_mean`` (n,): each unit's
+    mean update gate z (GRU) or forget gate f (LSTM) over the run, ``gate_label`` its name
+    (None for a plain RNN). ``diagnosis``: one sentence with its number.
+    """
+
+    layer: str
+    cell: str
+    T: int
+    state_size: int
+    gates: tuple[GateSpectrum, ...]
+    verdict: object
+    probe_log_norm: np.ndarray
+    window: int
+    product_log_sv: np.ndarray | None
+    lyapunov: np.ndarray | None
+    gate_label: str | None
+    gate_mean: np.ndarray | None
+    diagnosis: str
+    product_error: str | None = None
+
+    @property
+    def typical_log_norm(self) -> np.ndarray:
+        """Median over the probes of ``probe_log_norm``, per distance (T+1,)."""
+        return np.median(self.probe_log_norm, axis=1)
+
+    @property
+    def top_rate(self) -> float:
+        """The largest probe's growth rate per step over all T steps, ``log(‖g_0‖/‖g_T‖) / T``: an
+        estimate of the top Lyapunov exponent from the whole run, at any state size."""
+        return float(np.max(self.probe_log_norm[-1]) / self.T)
+
+    @property
+    def near_one(self) -> float | None:
+        """The fraction of units whose mean gate is at least GATE_NEAR_ONE (None: no gate)."""
+        return None if self.gate_mean is None else float(np.mean(self.gate_mean >= GATE_NEAR_ONE))
+
+
+def layer_drive(layer: RecurrentLayer, T: int, *, scale: float, seed: int = 0) -> np.ndarray:
+    """A Gaussian input drive x_t ~ N(0, scale²) i.i.d., shape (T, m) for the layer's m inputs."""
+    from ._validate import check_float, check_int, check_seed
+
+    T = check_int(T, "T (the number of steps)", low=1, high=MAX_DRIVE_STEPS)
+    scale = check_float(scale, "input scale", low=0.0, high=1e6)
+    return scale * np.random.default_rng([check_seed(seed), 1]).standard_normal((T, layer.input_size))
+
+
+def probe_directions(d: int) -> np.ndarray:
+    """The probes' loss directions at the last state: min(PROBES, d) orthonormal columns, (d, p),
+    the same for every run (seeded)."""
+    return np.linalg.qr(np.random.default_rng(12345).standard_normal((d, min(PROBES, d))))[0]
+
+
+def _probe_log_norms(layer: RecurrentLayer, xs: np.ndarray, tr) -> np.ndarray:
+    """``xs`` in the order the layer reads it, ``tr`` its trajectory: (T+1, p) log gradient norms (p = min(PROBES, d)), by distance, of random unit loss directions at the last
+    state, through the core's own back-propagation (``bptt`` / ``gru_bptt`` / ``lstm_bptt``) on
+    windows of ``_PROBE_WINDOW`` steps, the gradients rescaled to unit size between windows."""
+    from .gated import LSTMTrajectory, gru_bptt, lstm_bptt
+    from .rnn import Trajectory, bptt
+
+    T, n, d = xs.shape[0], layer.hidden_size, layer.state_size
+    p = min(PROBES, d)
+    g = probe_directions(d).T  # (p, d) orthonormal directions
+    out = np.zeros((T + 1, p))
+    offset = np.zeros(p)
+
+    def rep(arr):  # one trajectory seen as a batch of PROBES identical ones (no copy)
+        return np.broadcast_to(arr[:, None], (arr.shape[0], p, *arr.shape[1:]))
+
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        for stop in range(T, 0, -_PROBE_WINDOW):
+            start = max(0, stop - _PROBE_WINDOW)
+            L = stop - start
+            dL = np.zeros((L + 1, p, n))
+            dL[L] = g[:, :n]
+            xw = rep(xs[start:stop])
+            if layer.cell == "lstm":
+                win = tr.window(start, stop)
+                dc = np.zeros_like(dL)
+                dc[L] = g[:, n:]
+                res = lstm_bptt(layer.params, xw, LSTMTrajectory(*(rep(getattr(win, k)) for k in "hcifgo")),
+                                dL, dL_dc=dc)
+                states = np.concatenate([res.h, res.c], axis=-1)
+            elif layer.cell == "gru":
+                win = tr.window(start, stop)
+                res = gru_bptt(layer.params, xw, type(win)(*(rep(getattr(win, k)) for k in ("h", "r", "z", "n", "hn"))), dL)
+                states = res.h
+            else:
+                W, U, _ = layer.params
+                win = Trajectory(h=rep(tr.h[start:stop + 1]), a=rep(tr.a[start:stop]))
+                states = bptt(W, xw, win, dL, U=U, nonlinearity=layer.nonlinearity).h
+            norms = np.linalg.norm(states, axis=-1)  # (L+1, p), row j: state start + j
+            out[T - stop:T - start + 1] = (np.log(norms) + offset)[::-1]
+            g = states[0] / np.where(norms[0] > 0, norms[0], 1.0)[:, None]
+            offset = offset + np.log(norms[0])
+    return out
+
+
+def _diagnosis(log_norm: np.ndarray, T: int) -> str:
+    """One sentence with its number, from the median gradient size by distance (natural logs)."""
+    far = min(100, T)
+    keep = math.exp(log_norm[far]) if np.isfinite(log_norm[far]) else 0.0
+    below = np.flatnonzero(log_norm < math.log(1e-3))
+    above = np.flatnonzero(log_norm > math.log(1e3))
+    if keep >= 1e3 or (above.size and above[0] <= far):
+        first = int(above[0])
+        return (f"The gradient explodes: {far} steps back a gradient is {keep:.1e} times its size; it passes "
+                f"1000 times its size about {first} steps back.")
+    head = f"A gradient {far} step{'s' if far != 1 else ''} back keeps {keep:.1e} of its size"
+    if below.size:
+        return f"{head}; about {int(below[0])} steps back it falls below 1e-3."
+    worst = math.exp(float(np.min(log_norm)))
+    return f"{head}; over all {T} steps it never falls below 1e-3 (at worst {worst:.1e}): this layer carries it."
+
+
+def analyse_layer(layer: RecurrentLayer, xs, *, seconds: float = 1.0) -> LayerAnalysis:
+    """The page's analysis of ``layer`` driven by ``xs`` (T, m) (see :class:`LayerAnalysis`).
+
+    ``seconds`` bounds the window of the full product spectrum through the spectral page's cost
+    model (every singular value costs about d³ per step; the probes cover every step at any size).
+    """
+    from ._validate import check_float
+    from .linalg import eigenvalues, singular_values
+    from .products import chunked_log_singular_values, trajectory_log_singular_values
+    from .spectral import PRODUCT_SECONDS, _product_step_seconds, pascanu_verdict
+
+    if not isinstance(layer, RecurrentLayer):
+        raise ValueError(f"layer must be a RecurrentLayer (from load_checkpoint); got {type(layer).__name__}.")
+    seconds = check_float(seconds, "seconds", low=0.0, strict_low=True, high=3600.0)
+    read = layer._inputs(xs)  # in the order the layer reads it
+    if read.shape[0] > MAX_DRIVE_STEPS:
+        raise ValueError(f"xs has T = {read.shape[0]} steps; at most {MAX_DRIVE_STEPS} are analysed.")
+    T, d = read.shape[0], layer.state_size
+    tr = layer.trajectory(xs)
+    gates = tuple(GateSpectrum(g, singular_values(W), eigenvalues(W)) for g, W in layer.recurrent_gates())
+    verdict = pascanu_verdict(layer.weight_hh, layer.nonlinearity) if layer.cell.startswith("rnn") else None
+    probe = _probe_log_norms(layer, read, tr)
+    window = min(T, max(2, int(PRODUCT_SECONDS * seconds / _product_step_seconds(d))))
+    P, error, lyap = None, None, None
+    try:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            if layer.cell.startswith("rnn"):
+                P = trajectory_log_singular_values(layer.weight_hh, tr.a[T - window:], layer.nonlinearity)
+            else:
+                P = chunked_log_singular_values(window, d, layer.jacobians_of(tr.window(T - window, T)))
+        P = np.asarray(P, dtype=float)[::-1]
+        lyap = P[-1] / window
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        error = f"the singular values of the product could not be computed ({exc})"
+    gate_label, gate_mean = None, None
+    if layer.cell == "gru":
+        gate_label, gate_mean = "update gate z", tr.z.mean(axis=0)
+    elif layer.cell == "lstm":
+        gate_label, gate_mean = "forget gate f", tr.f.mean(axis=0)
+    median = np.median(probe, axis=1)
+    return LayerAnalysis(layer=layer.name, cell=layer.cell, T=T, state_size=d, gates=gates, verdict=verdict,
+                         probe_log_norm=probe, window=window, product_log_sv=P, lyapunov=lyap,
+                         gate_label=gate_label, gate_mean=gate_mean, diagnosis=_diagnosis(median, T),
+                         product_error=error)
