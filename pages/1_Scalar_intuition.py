@@ -16,17 +16,16 @@ from rnnviz.charts.scalar import (
     with_marker,
 )
 from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
+from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.presets.scalar import VIEW, factor_notice
 
-PAGE = PAGES[0]
 #: The phase map's grid: w and b in steps of 0.1 over the sliders' ranges (81 × 61 cells).
 W_RANGE, B_RANGE = (-4.0, 4.0), (-3.0, 3.0)
 MAP_STEPS = 200
+D = VIEW.defaults
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "With a single hidden unit every Jacobian is a plain number, so the gradient that flows "
         "from step T back to step k is a **product of T − k numbers**, one per step. Make every "
@@ -35,57 +34,36 @@ page_frame(
     ),
 )
 
-preset_bar(
-    [
-        Preset("Vanishing with tanh", "tanh with w = 0.9: every factor is at most 0.9, so the gradient "
-               "shrinks at least as fast as 0.9^(T−k).", {"w": 0.9, "b": 0.0, "f": "tanh", "T": 200}),
-        Preset("Saturated tanh", "w = 3 pushes the unit into tanh's flat tails: f′ ≈ 0.01, so even a "
-               "large weight gives tiny factors.", {"w": 3.0, "b": 0.5, "f": "tanh", "T": 200}),
-        Preset("Exploding with ReLU", "ReLU with w = 1.5 and a positive drive: every factor is exactly 1.5.",
-               {"w": 1.5, "b": 0.5, "f": "relu", "T": 300}),
-        Preset("Sigmoid never escapes ¼", "σ′ is at most ¼, so even w = 4, the slider's end, with "
-               "the unit held near its steepest point (b = −2) gives factors below 1 and the gradient "
-               "still vanishes: a sigmoid unit needs |w| > 4 to explode.",
-               {"w": 4.0, "b": -2.0, "f": "sigmoid", "T": 200}),
-        Preset("Knife's edge", "A linear unit with w = 1: the only setting where the gradient neither "
-               "vanishes nor explodes.", {"w": 1.0, "b": 0.0, "f": "linear", "T": 1000}),
-        Preset("NaN in float32", "ReLU with w = 4 over 10,000 steps: the float32 product overflows "
-               "after 64 steps, the state itself after 512; the log-space numbers stay exact.",
-               {"w": 4.0, "b": 3.0, "f": "relu", "T": 10000}),
-    ],
-    page="scalar",
-    path=PAGE.path,
-)
+preset_bar(VIEW.presets, page=VIEW.name, path=PAGE.path)
 
 # ---- controls -------------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns(4)
-w = widgets.slider("Recurrent weight w", key="w", min_value=W_RANGE[0], max_value=W_RANGE[1], value=0.9,
+w = widgets.slider("Recurrent weight w", key="w", min_value=W_RANGE[0], max_value=W_RANGE[1], value=D["w"],
                    step=0.01, container=c1, help="The weight of the unit's connection to itself.")
-b = widgets.slider("Bias b", key="b", min_value=B_RANGE[0], max_value=B_RANGE[1], value=0.0, step=0.01,
+b = widgets.slider("Bias b", key="b", min_value=B_RANGE[0], max_value=B_RANGE[1], value=D["b"], step=0.01,
                    container=c2)
 f = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", container=c3,
+                   index=rnnviz.NONLINEARITIES.index(D["f"]),
                    help="γ = max |f′|: 1 for tanh, ReLU and linear, ¼ for sigmoid.")
-T = widgets.slider("Steps T", key="T", min_value=1, max_value=10_000, value=200, step=1, container=c4,
+T = widgets.slider("Steps T", key="T", min_value=1, max_value=10_000, value=D["T"], step=1, container=c4,
                    help="Sequence length: the gradient from step T is followed back to every k = 0..T.")
 with lecture.advanced("Input, initial state and seed"):
     d1, d2, d3, d4, d5 = st.columns([1.4, 1, 1, 1, 0.8])
-    kind = widgets.select("Input xₜ", rnnviz.INPUT_KINDS, key="input", index=3, container=d1,
+    kind = widgets.select("Input xₜ", rnnviz.INPUT_KINDS, key="input", index=rnnviz.INPUT_KINDS.index(D["input"]),
+                          container=d1,
                           help="none: xₜ = 0; constant: amplitude; noise: N(0, amplitude²); "
                                "sine: amplitude·sin(2πt/20).")
-    amp = widgets.slider("Input amplitude", key="amp", min_value=0.0, max_value=3.0, value=0.5, step=0.05,
+    amp = widgets.slider("Input amplitude", key="amp", min_value=0.0, max_value=3.0, value=D["amp"], step=0.05,
                          container=d2)
-    u = widgets.slider("Input weight u", key="u", min_value=-3.0, max_value=3.0, value=1.0, step=0.05,
+    u = widgets.slider("Input weight u", key="u", min_value=-3.0, max_value=3.0, value=D["u"], step=0.05,
                        container=d3)
-    h0 = widgets.slider("Initial state h₀", key="h0", min_value=-2.0, max_value=2.0, value=0.5, step=0.05,
+    h0 = widgets.slider("Initial state h₀", key="h0", min_value=-2.0, max_value=2.0, value=D["h0"], step=0.05,
                         container=d4)
-    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=0, step=1, container=d5,
+    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1, container=d5,
                           help="Draws the noise input; the same seed gives the same sequence.")
 
 
-@cached
-def run(w: float, b: float, u: float, kind: str, amp: float, h0: float, f: str, T: int, seed: int):
-    x = rnnviz.scalar_inputs(T, kind=kind, amplitude=amp, seed=seed)
-    return rnnviz.scalar_trajectory(w, b=b, u=u, h0=h0, x=x, nonlinearity=f)
+run = cached(VIEW.compute)  # the computation the presets' captions are checked on (tests/test_claims.py)
 
 
 @cached
@@ -172,8 +150,7 @@ if tr is not None:
     with left:
         export.figure(specs[0], name="Per-step factor",
                       formulas=[r"\frac{\partial h_t}{\partial h_{t-1}} = w\,f'(a_t),\qquad a_t = w\,h_{t-1} + u\,x_t + b"],
-                      notice="blue steps shrink the gradient, orange steps stretch it; whichever side of the "
-                             "dashed 1 most steps sit on decides the fate of the product." + thinned)
+                      notice=factor_notice(tr) + thinned)
     with right:
         export.figure(specs[1], name="Gradient vs distance",
                       formulas=[r"\frac{\partial h_T}{\partial h_k} = \prod_{t=k+1}^{T} w\,f'(a_t),\qquad "
@@ -207,7 +184,7 @@ with left:
     export.show(powers_spec(), name="r to the k", csv=False)
 with right:
     st.latex(r"r^k = e^{k \ln r}")
-    st.latex(r"r^k < 10^{-8} \iff k > \frac{8 \ln 10}{-\ln r}")
+    st.latex(r"0 < r < 1:\quad r^k < 10^{-8} \iff k > \frac{8 \ln 10}{-\ln r}")
     st.markdown("Drag **r** under the chart — it redraws in your browser, with no round-trip to "
                 "the server. At r = 0.95 only 0.6 % of the gradient survives 100 steps; at r = 1.05 "
                 "it has grown 130-fold. Only r = 1 exactly keeps it.")

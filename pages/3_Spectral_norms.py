@@ -11,15 +11,12 @@ from rnnviz.charts import spectral as ch
 from rnnviz.charts.scalar import format_magnitude
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
 from rnnviz.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, UPLOAD_TYPES, parse_matrix, upload_digest
 
-PAGE = next(p for p in PAGES if p.path.endswith("3_Spectral_norms.py"))
 LN10 = math.log(10)
 
-page_frame(
-    "Jacobian products, spectral norms and eigenvalues",
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "With many hidden units the gradient from step T back to step k is multiplied by a "
         "**product of matrices**, one step Jacobian $J_t = \\operatorname{diag}(f'(a_t))\\,W$ per step. "
@@ -83,7 +80,7 @@ T = widgets.number("Steps T", key="T", min_value=1, max_value=10_000, value=300,
                         "stay finite however far they fall or climb.")
 with lecture.advanced("Inputs, bias, seed, independent matrices"):
     d1, d2, d3, d4 = st.columns(4)
-    input_scale = widgets.slider("Input scale", key="input", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
+    input_scale = widgets.slider("Input scale", key="in_scale", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
                                  container=d1, help="Each unit receives x_t ~ N(0, s²) (U = I); 0: no input.")
     bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-3.0, max_value=3.0, value=0.0, step=0.1,
                           container=d2)

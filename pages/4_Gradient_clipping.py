@@ -7,14 +7,12 @@ import streamlit as st
 
 import rnnviz
 from rnnviz.charts import clipping as charts
-from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
+from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.presets import clipping as views
 
-PAGE = next(p for p in PAGES if p.path == "pages/4_Gradient_clipping.py")
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "*\"If your derivatives explode or you see NaNs, just apply gradient clipping: look at your "
         "gradient vector, and if it is bigger than some threshold, re-scale it so that it is not too "
@@ -27,8 +25,8 @@ page_frame(
 )
 
 NORM_CHOICES = (0.0, 0.001, 0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0, 1e6)
-POISON_LABELS = {"+inf": "inf", "−inf": "-inf", "NaN": "nan"}  # shown label → core name
-TENSOR_LABELS = tuple(f"d{name}" for name in rnnviz.TENSOR_NAMES)
+POISON_LABELS, TENSOR_LABELS = views.POISON_LABELS, views.TENSOR_LABELS  # shown label → core name
+G, T_, N_, C_ = views.GEOMETRY.defaults, views.TENSORS.defaults, views.NONFINITE.defaults, views.CLIFF.defaults
 WINDOW_W = (3.5, 6.5)
 WINDOW_B = (-3.3, -1.2)
 RUN_FREE = "without clipping"
@@ -50,10 +48,7 @@ def geometry(gx: float, gy: float, c: float, v: float):
             rnnviz.gradient_angle(g, by_value))
 
 
-@cached
-def tensor_outcomes(nW: float, nU: float, nb: float, c: float, seed: int, poison: str, where: int):
-    grads = rnnviz.example_gradients((nW, nU, nb), seed=seed, poison=poison, poison_tensor=where)
-    return grads, [rnnviz.apply_convention(k, grads, c) for k in rnnviz.CONVENTION_KEYS]
+tensor_outcomes = cached(views.outcomes)  # what the presets' captions are checked on (tests/test_claims.py)
 
 
 @cached
@@ -71,11 +66,7 @@ def surface():
     return rnnviz.cliff_surface(w_range=WINDOW_W, b_range=WINDOW_B, n_w=61, n_b=61)
 
 
-@cached
-def paths(w0: float, b0: float, lr: float, c: float, iterations: int):
-    free = rnnviz.cliff_descent(w0, b0, lr=lr, iterations=iterations)
-    held = rnnviz.cliff_descent(w0, b0, lr=lr, iterations=iterations, max_norm=c)
-    return free, held
+paths = cached(views.cliff)  # (without clipping, clipped by norm)
 
 
 @cached
@@ -128,27 +119,17 @@ def cross_section_spec(w: float) -> dict:
 # ----------------------------------------------------------------------------- 1. geometry
 
 st.header("1 · One gradient, clipped two ways")
-preset_bar(
-    [
-        Preset("Value clipping turns the step", "g = (9, 1): clipping by norm shortens it along the same "
-               "line (0°); clipping by value cuts it to (1.5, 1), a turn of 27° towards the diagonal.",
-               {"gx": 9.0, "gy": 1.0, "c": 3.0, "v": 1.5}),
-        Preset("On the diagonal, no turn", "g = (6, 6) lies on a diagonal: both clippings keep its "
-               "direction, and only the lengths differ.", {"gx": 6.0, "gy": 6.0, "c": 3.0, "v": 1.5}),
-    ],
-    page="clip-geometry",
-    path=PAGE.path,
-)
+preset_bar(views.GEOMETRY.presets, page=views.GEOMETRY.name, path=PAGE.path)
 with guard("One gradient, clipped two ways"):
     controls, picture, words = st.columns([1, 1.55, 1.25], gap="medium")
     with controls:
-        gx = widgets.slider("gradient component 1", key="gx", min_value=-10.0, max_value=10.0, value=6.0,
+        gx = widgets.slider("gradient component 1", key="gx", min_value=-10.0, max_value=10.0, value=G["gx"],
                             step=0.1, help="∂L/∂θ₁ of a two-parameter model.")
-        gy = widgets.slider("gradient component 2", key="gy", min_value=-10.0, max_value=10.0, value=2.0,
+        gy = widgets.slider("gradient component 2", key="gy", min_value=-10.0, max_value=10.0, value=G["gy"],
                             step=0.1, help="∂L/∂θ₂.")
-        c = widgets.slider("norm threshold c", key="c", min_value=0.1, max_value=10.0, value=3.0, step=0.1,
+        c = widgets.slider("norm threshold c", key="c", min_value=0.1, max_value=10.0, value=G["c"], step=0.1,
                            help="Clipping by norm rescales g onto the circle of radius c when it is longer.")
-        v = widgets.slider("value threshold v", key="v", min_value=0.1, max_value=10.0, value=1.5, step=0.1,
+        v = widgets.slider("value threshold v", key="v", min_value=0.1, max_value=10.0, value=G["v"], step=0.1,
                            help="Clipping by value cuts each component to [−v, v]: the box.")
     g, by_norm, by_value, norm, value_norm, a_norm, a_value = geometry(gx, gy, c, v)
     with picture:
@@ -174,29 +155,26 @@ st.header("2 · Several tensors: one global norm or one norm each")
 with guard("Several tensors"):
     controls, chart_col = st.columns([1, 2.6], gap="medium")
     with controls:
-        nW = widgets.select_slider("‖∂L/∂W‖₂ (recurrent)", NORM_CHOICES, key="nW", value=30.0,
+        nW = widgets.select_slider("‖∂L/∂W‖₂ (recurrent)", NORM_CHOICES, key="nW", value=T_["nW"],
                                    format_func=lambda x: f"{x:g}",
                                    help="Exploding gradients usually live in the recurrent matrix W.")
-        nU = widgets.select_slider("‖∂L/∂U‖₂ (input)", NORM_CHOICES, key="nU", value=3.0,
+        nU = widgets.select_slider("‖∂L/∂U‖₂ (input)", NORM_CHOICES, key="nU", value=T_["nU"],
                                    format_func=lambda x: f"{x:g}")
-        nb = widgets.select_slider("‖∂L/∂b‖₂ (bias)", NORM_CHOICES, key="nb", value=0.3,
+        nb = widgets.select_slider("‖∂L/∂b‖₂ (bias)", NORM_CHOICES, key="nb", value=T_["nb"],
                                    format_func=lambda x: f"{x:g}")
         tc = widgets.slider("threshold (max_norm / clipnorm / clip value)", key="tc", min_value=0.1,
-                            max_value=10.0, value=1.0, step=0.1,
+                            max_value=10.0, value=T_["tc"], step=0.1,
                             help="The same number is handed to every convention: the norm threshold for "
                                  "the norm conventions, v for the value ones.")
         with lecture.advanced():
             seed = widgets.number("seed of the gradient directions", key="seed", min_value=0, max_value=9999,
-                                  value=0, step=1)
+                                  value=T_["seed"], step=1)
     grads, outcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0)
     with chart_col:
         export.figure(
             tensor_spec(float(nW), float(nU), float(nb), float(tc), int(seed), "none", 0),
             name="Clipping several tensors",
-            notice="every convention that uses one **global** norm (PyTorch, TensorFlow, Keras "
-            "`global_clipnorm`) keeps the split between dW, dU and db — angle 0°, only the length changes. "
-            "Keras **`clipnorm`** clips each tensor by its own norm, so the small tensors keep their size "
-            "while W is cut down: the split changes and the gradient turns. Value clipping turns it too.")
+            notice=views.clipnorm_notice(outcomes))
     st.latex(
         r"\text{global: } g_i \leftarrow \frac{c}{\max(\lVert (g_W, g_U, g_b)\rVert_2,\ c)}\, g_i"
         r"\qquad\qquad"
@@ -219,23 +197,13 @@ st.caption(
 # ----------------------------------------------------------------------------- 4. non-finite
 
 st.header("4 · One inf or NaN in the gradient")
-preset_bar(
-    [
-        Preset("One inf in dW", "A single +inf in the recurrent gradient: PyTorch wipes every finite entry "
-               "to 0 and the inf to NaN, TensorFlow makes everything NaN, Keras clipnorm spoils only dW.",
-               {"bad": "+inf", "in": "dW"}),
-        Preset("A NaN slips through", "A NaN in db: value clipping lets it through untouched, and every "
-               "global-norm convention turns the whole step into NaN.", {"bad": "NaN", "in": "db"}),
-    ],
-    page="clip-nonfinite",
-    path=PAGE.path,
-)
+preset_bar(views.NONFINITE.presets, page=views.NONFINITE.name, path=PAGE.path)
 with guard("Non-finite gradients"):
     controls, chart_col = st.columns([1, 2.6], gap="medium")
     with controls:
-        bad_label = widgets.radio("bad entry", tuple(POISON_LABELS), key="bad", index=0,
+        bad_label = widgets.radio("bad entry", tuple(POISON_LABELS), key="bad", index=tuple(POISON_LABELS).index(N_["bad"]),
                                   help="Overflow in back-propagation gives inf; inf − inf or 0 · inf then gives NaN.")
-        in_label = widgets.radio("in tensor", TENSOR_LABELS, key="in", index=1)
+        in_label = widgets.radio("in tensor", TENSOR_LABELS, key="in", index=TENSOR_LABELS.index(N_["in"]))
     bad, where = POISON_LABELS[bad_label], TENSOR_LABELS.index(in_label)
     bgrads, boutcomes = tensor_outcomes(float(nW), float(nU), float(nb), float(tc), int(seed), bad, int(where))
     with chart_col:
@@ -246,7 +214,8 @@ with guard("Non-finite gradients"):
             "every finite entry is wiped to 0 and the inf itself becomes NaN (a NaN entry makes "
             "everything NaN). TensorFlow and Keras `global_clipnorm` turn **everything** into NaN. "
             "Keras `clipnorm` spoils only the tensor that holds it. Value clipping turns ±inf into ±v and "
-            "lets a NaN through. None of them repairs the step: skip it, or find where the overflow starts.")
+            "lets a NaN through (on a CPU; TensorFlow on a GPU has turned it into the bound, TF issue #43433). "
+            "None of them repairs the step: skip it, or find where the overflow starts.")
     st.latex(r"\text{PyTorch: } \frac{c}{\infty + 10^{-6}} = 0,\quad 0 \cdot g_i = 0,\quad 0 \cdot \infty = \text{NaN}"
              r"\qquad\qquad"
              r"\text{TensorFlow: } \lVert g\rVert = \infty \;\Rightarrow\; \text{scale} + (\infty - \infty) = \text{NaN}")
@@ -266,36 +235,18 @@ st.markdown(
 )
 st.latex(r"h_t = \sigma(w\,h_{t-1} + b),\quad h_0 = \sigma(0.5),\quad E = (h_{50} - 0.7)^2"
          r"\qquad\text{wall: } b^*(w) = 0.5 - w\,\sigma(0.5)")
-preset_bar(
-    [
-        Preset("Thrown off the cliff", "The default: from (5, −2.9) with η = 0.5 the unclipped run meets the "
-               "wall at iteration 38 and one step of length 5 throws it onto a plateau; the clipped run "
-               "ends in the valley.", {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "it": 100}),
-        Preset("A tiny η is not enough", "η = 0.05: a typical step is 0.003 long, yet at the wall one "
-               "step is 0.8 — over two hundred times longer. The unclipped run still ends far worse.",
-               {"w0": 5.0, "b0": -2.9, "lr": 0.05, "mc": 1.0, "it": 300}),
-        Preset("Blows up without clipping", "From (5.2, −3.1) with η = 1 the unclipped run meets a gradient "
-               "of norm ≈ 6,200 at the wall and is flung out of the |w|, |b| ≤ 50 window at iteration 4; "
-               "with clipping (c = 1) the same start ends in the valley.",
-               {"w0": 5.2, "b0": -3.1, "lr": 1.0, "mc": 1.0, "it": 100}),
-        Preset("Thrown 27 units", "From (4.5, −2.4) with η = 1 the step at iteration 3 is 27 units long: "
-               "the run lands at (18.4, 20.6), on a plateau where it never moves again.",
-               {"w0": 4.5, "b0": -2.4, "lr": 1.0, "mc": 1.0, "it": 100}),
-    ],
-    page="clip",
-    path=PAGE.path,
-)
+preset_bar(views.CLIFF.presets, page=views.CLIFF.name, path=PAGE.path)
 with guard("The cliff"):
     controls, surf_col = st.columns([1, 2.7], gap="medium")
     with controls:
-        w0 = widgets.slider("start w", key="w0", min_value=3.6, max_value=6.4, value=5.0, step=0.05,
+        w0 = widgets.slider("start w", key="w0", min_value=3.6, max_value=6.4, value=C_["w0"], step=0.05,
                             help="Recurrent weight where both descents start.")
-        b0 = widgets.slider("start b", key="b0", min_value=-3.2, max_value=-1.3, value=-2.9, step=0.05,
+        b0 = widgets.slider("start b", key="b0", min_value=-3.2, max_value=-1.3, value=C_["b0"], step=0.05,
                             help="Bias where both descents start.")
-        lr = widgets.slider("learning rate η", key="lr", min_value=0.05, max_value=2.0, value=0.5, step=0.05)
-        mc = widgets.slider("clipping threshold c", key="mc", min_value=0.1, max_value=5.0, value=1.0, step=0.1,
+        lr = widgets.slider("learning rate η", key="lr", min_value=0.05, max_value=2.0, value=C_["lr"], step=0.05)
+        mc = widgets.slider("clipping threshold c", key="mc", min_value=0.1, max_value=5.0, value=C_["mc"], step=0.1,
                             help="Clipping by norm, as PyTorch's clip_grad_norm_: no step is longer than η·c.")
-        iters = widgets.slider("iterations", key="it", min_value=10, max_value=300, value=100, step=10)
+        iters = widgets.slider("iterations", key="its", min_value=10, max_value=300, value=C_["its"], step=10)
         st.latex(r"\theta \leftarrow \theta - \eta\,\min\!\big(1, \tfrac{c}{\lVert\nabla E\rVert}\big)\,\nabla E")
     free, held = paths(float(w0), float(b0), float(lr), float(mc), int(iters))
     runs = {RUN_FREE: free, RUN_HELD: held}

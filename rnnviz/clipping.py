@@ -358,7 +358,8 @@ CLIPPING_CONVENTIONS: tuple[ClipConvention, ...] = (
         "keras_clipvalue", "Keras", "optimizer(clipvalue=v)",
         "none (elementwise)", "clip each entry to [-v, v]",
         r"g_{ij} \leftarrow \min(\max(g_{ij}, -v),\ v)",
-        "inf becomes ±v; NaN stays NaN.", "applied inside the optimiser", False),
+        "inf becomes ±v; NaN stays NaN on a CPU (TensorFlow on a GPU has turned it into the bound: "
+        "TF issue #43433).", "applied inside the optimiser", False),
     ClipConvention(
         "course_clip", "Coursera 'Dinosaur Island'", "clip(gradients, maxValue)",
         "none (elementwise, per array)", "np.clip(g, -maxValue, maxValue)",

@@ -146,6 +146,16 @@ class DerivativeStats:
         """Average of ``log_step_bound``: above this rate the gradient norm cannot grow."""
         return float(np.mean(self.log_step_bound))
 
+    @property
+    def bound_gap_decades(self) -> float:
+        """How far each step's bound ``max_i |f'| · σ_max`` lies below ``γ · σ_max``, averaged over the
+        steps, in decades: ``mean_t log10(γ / max_i |f'(a_t)_i|)``. 0 when some unit of every step is
+        unsaturated at its steepest point; ``inf`` when a step has every unit dead; NaN for ``W = 0``."""
+        if not self.sigma_max > 0:
+            return math.nan
+        log_peak = self.log_step_bound - math.log(self.sigma_max)
+        return float(np.mean(math.log(self.gamma) - log_peak)) / math.log(10)
+
 
 def derivative_stats(
     a,

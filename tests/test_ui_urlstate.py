@@ -4,7 +4,7 @@ import pytest
 
 pytest.importorskip("streamlit")
 
-from rnnviz.ui.presets import Preset  # noqa: E402
+from rnnviz.ui.presets import Preset, query_params  # noqa: E402
 from rnnviz.ui.urlstate import _matches, url_value  # noqa: E402
 
 
@@ -31,7 +31,7 @@ def test_matches_formatted_option():
 
 def test_preset_query_params():
     p = Preset("Explode", "grows", {"w": 1.5, "nl": "relu", "lecture": True})
-    assert p.query_params() == {"w": "1.5", "nl": "relu", "lecture": "true"}
+    assert query_params(p) == {"w": "1.5", "nl": "relu", "lecture": "true"}
 
 
 def test_dark_page_card_keeps_the_charts_own_config():

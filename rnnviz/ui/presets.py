@@ -1,29 +1,25 @@
-"""Presets: one click sets a telling configuration; each is also a shareable link."""
+"""Presets: one click sets a telling configuration; each is also a shareable link.
+
+The presets themselves (label, caption, values and the check of the caption) are pure data in
+:mod:`rnnviz.presets`, one definition each; this module only draws them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-
 import streamlit as st
+
+from rnnviz.presets import Preset
 
 from . import urlstate
 from .urlstate import url_value
 
 
-@dataclass(frozen=True)
-class Preset:
-    """A named setting of a page's widgets (widget key → value) and what it demonstrates."""
-
-    label: str
-    caption: str
-    values: Mapping[str, object] = field(default_factory=dict)
-
-    def query_params(self, formats: Mapping[str, Callable] | None = None) -> dict[str, str]:
-        """The link's parameters. A control whose options are shown through a ``format_func``
-        takes its formatted label from a link (``nW=30``, not ``nW=30.0``): pass those here."""
-        formats = formats or {}
-        return {k: str(formats[k](v)) if k in formats else url_value(v) for k, v in self.values.items()}
+def query_params(preset: Preset, formats: Mapping[str, Callable] | None = None) -> dict[str, str]:
+    """A preset link's parameters. A control whose options are shown through a ``format_func``
+    takes its formatted label from a link (``nW=30``, not ``nW=30.0``): pass those here."""
+    formats = formats or {}
+    return {k: str(formats[k](v)) if k in formats else url_value(v) for k, v in preset.values.items()}
 
 
 def _apply(page: str, preset: Preset) -> None:
@@ -57,7 +53,7 @@ def preset_bar(presets: Sequence[Preset], *, page: str, path: str) -> Preset | N
         shown: list = [None]  # the parameters the link shows in this run
 
         def draw(slot=slot, preset=preset, shown=shown) -> None:
-            params = preset.query_params(urlstate.formats())
+            params = query_params(preset, urlstate.formats())
             if params == shown[0]:
                 return  # a later control's format did not change this link: nothing to redraw
             shown[0] = params

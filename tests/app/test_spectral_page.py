@@ -1,4 +1,4 @@
-"""The "Jacobian products, spectral norms and eigenvalues" page under AppTest.
+"""The "Jacobians and spectral norms" page under AppTest.
 
 Defaults, the controls at their extremes (including n = 256 with T = 10,000), every preset and the
 one-click nilpotent example, and every upload failure: each must show an ``st.error`` while the
@@ -67,7 +67,7 @@ def test_defaults(page):
 @pytest.mark.parametrize("key,values", [
     ("n", (2, 256)),
     ("scale", (0.05, 4.0)),
-    ("input", (0.0, 3.0)),
+    ("in_scale", (0.0, 3.0)),
     ("bias", (-3.0, 3.0)),
     ("t", (1,)),
 ])
@@ -134,7 +134,7 @@ def test_no_whole_horizon_button_where_it_would_take_too_long():
 
 
 def test_long_horizon_small_n_is_finite_to_10000():
-    at = _open(n=4, T=10_000, f="linear", scale=1.5, input=0.5)
+    at = _open(n=4, T=10_000, f="linear", scale=1.5, in_scale=0.5)
     metrics = _ok(at)
     assert any("overflowed float64" in c.value for c in at.caption)   # the states explode: content
     at = _open(n=4, T=10_000, f="tanh", scale=0.5)
