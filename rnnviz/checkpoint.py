@@ -79,7 +79,7 @@ def _fail(filename: str, what: str) -> ValueError:
 # One layer
 # --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RecurrentLayer:
     """One recurrent layer (one direction) in PyTorch's layout and gate order.
 
@@ -205,7 +205,7 @@ class RecurrentLayer:
         return self.jacobians_of(tr)(0, tr.h.shape[0] - 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Checkpoint:
     """The recurrent layers of a checkpoint, in network order (a bidirectional layer: forward
     direction, then reverse). ``format`` is the file type read; ``notes`` says what was left out."""
@@ -741,6 +741,32 @@ class LayerAnalysis:
     def near_one(self) -> float | None:
         """The fraction of units whose mean gate is at least GATE_NEAR_ONE (None: no gate)."""
         return None if self.gate_mean is None else float(np.mean(self.gate_mean >= GATE_NEAR_ONE))
+
+
+def parse_sequence(data: bytes, filename: str, m: int) -> np.ndarray:
+    """An input sequence (T, m) from the bytes of an ``.npy`` file (never unpickled): T from 1 to
+    MAX_DRIVE_STEPS steps of the layer's m inputs, finite. ``ValueError`` naming the file otherwise."""
+    from .upload import MAX_UPLOAD_BYTES, _read_npy
+
+    name = str(filename or "")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise _fail(name, f"the input sequence must be the file's bytes; got {type(data).__name__}.")
+    if not name.lower().endswith(".npy"):
+        raise _fail(name, f"an input sequence is a .npy file: np.save('xs.npy', xs) with xs of shape (T, {m}).")
+    if not 0 < len(data) <= MAX_UPLOAD_BYTES:
+        raise _fail(name, f"an input sequence must hold 1 byte to {MAX_UPLOAD_BYTES // 2**20} MB; "
+                          f"this file has {len(data)} bytes.")
+
+    def shape_ok(shape, _name):
+        if len(shape) != 2 or shape[1] != m or not 1 <= shape[0] <= MAX_DRIVE_STEPS:
+            raise _fail(name, f"holds an array of shape {shape}; the layer reads (T, {m}): T from 1 to "
+                              f"{MAX_DRIVE_STEPS} steps of its m = {m} inputs.")
+
+    arr = _read_npy(bytes(data), name, shape_ok)
+    bad = arr.size - int(np.count_nonzero(np.isfinite(arr)))
+    if bad:
+        raise _fail(name, f"holds {bad} NaN or infinite value(s); only finite inputs are accepted.")
+    return arr
 
 
 def layer_drive(layer: RecurrentLayer, T: int, *, scale: float, seed: int = 0) -> np.ndarray:

@@ -106,9 +106,9 @@ class View:
 
 def all_views() -> tuple[View, ...]:
     """Every view of every page, for the claims test and the tour."""
-    from . import clipping, nonlinearity, scalar
+    from . import checkpoint, clipping, nonlinearity, scalar
 
-    return (*scalar.VIEWS, *nonlinearity.VIEWS, *clipping.VIEWS)
+    return (*scalar.VIEWS, *nonlinearity.VIEWS, *clipping.VIEWS, *checkpoint.VIEWS)
 
 
 __all__ = ["Claim", "Preset", "View", "all_views"]
