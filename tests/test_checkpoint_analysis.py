@@ -105,3 +105,28 @@ def test_bundled_examples_load_and_differ_as_the_page_says():
     keep = [math.exp(np.median(analyse_layer(ck.layers[0], layer_drive(ck.layers[0], 200, scale=1.0), seconds=0.1)
                                .probe_log_norm[100])) for ck in (lstm, gru)]
     assert keep[0] > 1e-3 > 1e-12 > keep[1]
+
+
+def _npy(arr) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+def test_parse_sequence_reads_T_by_m_and_refuses_the_rest():
+    from rnnviz.checkpoint import parse_sequence
+
+    xs = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(parse_sequence(_npy(xs), "xs.npy", 3), xs)
+    for data, name, message in [
+        (_npy(xs), "xs.npy", r"shape \(4, 3\); the layer reads \(T, 2\)"),
+        (_npy(np.zeros((4, 2, 2))), "xs.npy", "shape"),
+        (_npy(np.array([[np.nan, 0.0]])), "xs.npy", "NaN"),
+        (_npy(np.array([{"a": 1}], dtype=object)), "xs.npy", "unpickled"),
+        (b"garbage", "xs.npy", "not a NumPy"),
+        (_npy(xs), "xs.csv", "is a .npy file"),
+    ]:
+        with pytest.raises(ValueError, match=f"'{name}'.*{message}"):
+            parse_sequence(data, name, 2)
