@@ -176,7 +176,7 @@ def test_keras_gru_without_reset_after_is_refused(keras_model):
 # ONNX against onnxruntime
 # --------------------------------------------------------------------------------------------
 
-def _onnx_model(op: str, n: int, m: int, direction: str, rng, **attrs):
+def _onnx_model(op: str, n: int, m: int, direction: str, rng, peepholes=None, **attrs):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -186,7 +186,11 @@ def _onnx_model(op: str, n: int, m: int, direction: str, rng, **attrs):
     R = (rng.standard_normal((nd, G * n, n)) / np.sqrt(n)).astype(np.float32)
     B = rng.standard_normal((nd, 2 * G * n)).astype(np.float32)
     inits = [numpy_helper.from_array(a, k) for k, a in (("W", W), ("R", R), ("B", B))]
-    node = helper.make_node(op, ["X", "W", "R", "B"], ["Y"], hidden_size=n, direction=direction, **attrs)
+    inputs = ["X", "W", "R", "B"]
+    if peepholes is not None:
+        inits.append(numpy_helper.from_array(np.full((nd, 3 * n), peepholes, np.float32), "P"))
+        inputs += ["", "", "", "P"]
+    node = helper.make_node(op, inputs, ["Y"], hidden_size=n, direction=direction, **attrs)
     graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 1, m])],
                               [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
@@ -218,6 +222,13 @@ def test_onnx_unsupported_variants_are_refused(op, attrs, message):
     data = _onnx_model(op, 2, 2, "forward", np.random.default_rng(0), **attrs)
     with pytest.raises(ValueError, match=f"'x.onnx'.*{message}"):
         rnnviz.load_checkpoint(data, "x.onnx")
+
+
+def test_onnx_peepholes_zero_are_read_and_non_zero_refused():
+    rng = np.random.default_rng(0)
+    assert len(rnnviz.load_checkpoint(_onnx_model("LSTM", 2, 2, "forward", rng, peepholes=0.0), "x.onnx").layers) == 1
+    with pytest.raises(ValueError, match="'x.onnx'.*peephole"):
+        rnnviz.load_checkpoint(_onnx_model("LSTM", 2, 2, "forward", rng, peepholes=0.5), "x.onnx")
 
 
 def test_onnx_external_data_is_refused():

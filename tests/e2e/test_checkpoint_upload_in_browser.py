@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_pages_in_browser import VIEWPORT, load, url_path
+from test_pages_in_browser import load, url_path
+from test_sharing_in_browser import page  # noqa: F401  (the fixture: a tab that fails on JavaScript errors)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,17 +27,6 @@ def _bidirectional_lstm(tmp_path):
     path = tmp_path / "bilstm.safetensors"
     path.write_bytes(save(tensors))
     return path
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield tab
-    context.close()
-    assert not errors, f"JavaScript errors: {errors}"
 
 
 def _upload(page, path) -> None:
