@@ -7,7 +7,7 @@ from rnnviz.charts import checkpoint as ch
 from rnnviz.charts.spec import vega_spec
 from rnnviz.charts.spectral import lyapunov_chart, product_spectrum_chart
 from rnnviz.checkpoint import (CHECKPOINT_TYPES, GATE_NEAR_ONE, MAX_CHECKPOINT_BYTES, MAX_DRIVE_STEPS,
-                               analyse_layer, layer_drive, parse_sequence)
+                               analyse_layer, layer_drive, parse_sequence, whole_horizon)
 from rnnviz.presets.checkpoint import EXAMPLES, VIEW, example
 from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.upload import upload_digest
@@ -101,15 +101,15 @@ if drive == "npy":
 
 
 @cached(max_entries=8)
-def analyse(digest: str, nl: str, index: int, drive: tuple, _checkpoint, _xs):
+def analyse(digest: str, nl: str, index: int, drive: tuple, seconds: float, _checkpoint, _xs):
     chosen = _checkpoint.layers[index]
     xs = _xs if _xs is not None else layer_drive(chosen, drive[1], scale=drive[0], seed=drive[2])
-    return analyse_layer(chosen, xs)
+    return analyse_layer(chosen, xs, seconds=seconds)
 
 
 @cached(max_entries=8)
-def specs(digest: str, nl: str, index: int, drive: tuple, _checkpoint, _xs) -> dict:
-    r = analyse(digest, nl, index, drive, _checkpoint, _xs)
+def specs(digest: str, nl: str, index: int, drive: tuple, seconds: float, _checkpoint, _xs) -> dict:
+    r = analyse(digest, nl, index, drive, seconds, _checkpoint, _xs)
     out = {"decay": vega_spec(ch.gradient_decay_chart(r.probe_log_norm)),
            "sv": vega_spec(ch.weight_spectrum_chart(r.gates)), "eig": vega_spec(ch.weight_eigen_chart(r.gates))}
     if r.product_log_sv is not None:
@@ -121,11 +121,17 @@ def specs(digest: str, nl: str, index: int, drive: tuple, _checkpoint, _xs) -> d
 
 
 drive_key = ("npy", xs_digest) if xs_user is not None else (float(in_scale), int(T), int(seed))
+whole = whole_horizon(layer.state_size, xs_user.shape[0] if xs_user is not None else int(T))
+every_step = whole is not None and widgets.toggle(
+    f"Product spectrum over every step (about {whole[1]:.0f} s)", key="whole",
+    help="By default every singular value of ∂s_T/∂s_k is computed over the last steps that take about a "
+         "second; this covers the whole run (the gradient curve always covers every step).")
+seconds = whole[0] if every_step else 1.0
 result = None
 with guard(f"Layer {layer.name}"):
     with st.spinner("Running the layer and following its gradients back…"):
-        result = analyse(digest, nl, layer_index, drive_key, checkpoint, xs_user)
-        figures = specs(digest, nl, layer_index, drive_key, checkpoint, xs_user)
+        result = analyse(digest, nl, layer_index, drive_key, seconds, checkpoint, xs_user)
+        figures = specs(digest, nl, layer_index, drive_key, seconds, checkpoint, xs_user)
 if result is None:
     st.stop()
 r = result

@@ -846,6 +846,31 @@ def _diagnosis(log_norm: np.ndarray, T: int) -> str:
     return f"{head}; over all {T} steps it never falls below 1e-3 (at worst {worst:.1e}): this layer carries it."
 
 
+#: The longest wait the page offers for the product over every step (seconds, by the cost model).
+MAX_WHOLE_SECONDS = 30.0
+
+
+def product_window(d: int, T: int, seconds: float = 1.0) -> int:
+    """How many of the last steps the product spectrum covers at state size d within ``seconds``
+    of the spectral page's cost model (at least 2, at most T)."""
+    from .spectral import PRODUCT_SECONDS, _product_step_seconds
+
+    return min(T, max(2, int(PRODUCT_SECONDS * seconds / _product_step_seconds(d))))
+
+
+def whole_horizon(d: int, T: int) -> tuple[float, float] | None:
+    """``(seconds for analyse_layer, about how long it takes)`` for a product over all T steps, or
+    None when that would take more than MAX_WHOLE_SECONDS (or the default already covers T)."""
+    from .spectral import PRODUCT_SECONDS, full_horizon_budget
+
+    if product_window(d, T) >= T:
+        return None
+    budget = full_horizon_budget(d, T)
+    if budget is None or budget * PRODUCT_SECONDS > MAX_WHOLE_SECONDS:
+        return None
+    return budget, budget * PRODUCT_SECONDS
+
+
 def analyse_layer(layer: RecurrentLayer, xs, *, seconds: float = 1.0) -> LayerAnalysis:
     """The page's analysis of ``layer`` driven by ``xs`` (T, m) (see :class:`LayerAnalysis`).
 
@@ -855,7 +880,7 @@ def analyse_layer(layer: RecurrentLayer, xs, *, seconds: float = 1.0) -> LayerAn
     from ._validate import check_float
     from .linalg import eigenvalues, singular_values
     from .products import chunked_log_singular_values, trajectory_log_singular_values
-    from .spectral import PRODUCT_SECONDS, _product_step_seconds, pascanu_verdict
+    from .spectral import pascanu_verdict
 
     if not isinstance(layer, RecurrentLayer):
         raise ValueError(f"layer must be a RecurrentLayer (from load_checkpoint); got {type(layer).__name__}.")
@@ -868,7 +893,7 @@ def analyse_layer(layer: RecurrentLayer, xs, *, seconds: float = 1.0) -> LayerAn
     gates = tuple(GateSpectrum(g, singular_values(W), eigenvalues(W)) for g, W in layer.recurrent_gates())
     verdict = pascanu_verdict(layer.weight_hh, layer.nonlinearity) if layer.cell.startswith("rnn") else None
     probe = _probe_log_norms(layer, read, tr)
-    window = min(T, max(2, int(PRODUCT_SECONDS * seconds / _product_step_seconds(d))))
+    window = product_window(d, T, seconds)
     P, error, lyap = None, None, None
     try:
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):

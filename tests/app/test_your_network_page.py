@@ -69,3 +69,14 @@ def test_hostile_links_fall_back_to_defaults():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Cell"] == "lstm" and metrics["Steps analysed"] == f"{VIEW.defaults['T']:,}"
     assert math.isfinite(float(metrics["Growth rate per step"]))
+
+
+def test_the_product_over_every_step_is_offered_when_the_default_covers_the_last_steps_only():
+    at = _open(T=3400)
+    clean_metrics(at, charts=6, headlines=HEADLINES)
+    assert any("the last 3313 of the 3,400 steps" in c.value for c in at.caption)
+    toggle = next(t for t in at.toggle if t.key == "whole")
+    assert toggle.label.startswith("Product spectrum over every step (about ")
+    at = toggle.set_value(True).run()
+    clean_metrics(at, charts=6, headlines=HEADLINES)
+    assert any("computed over every step" in c.value for c in at.caption)
