@@ -71,12 +71,14 @@ if checkpoint is None:
 # ----------------------------------------------------------------------------------- layer and drive
 layers = checkpoint.layers
 d1, d2 = st.columns([2, 3])
-index = widgets.select("Layer", tuple(range(len(layers))), key="layer", container=d1,
-                       index=min(int(D["layer"]), len(layers) - 1),
-                       format_func=lambda i: (f"{layers[i].name}: {layers[i].cell}, n = {layers[i].hidden_size}, "
-                                              f"m = {layers[i].input_size}" if i < len(layers) else str(i)))
-layer_index = min(int(index), len(layers) - 1)
+layer_index = 0
+if len(layers) > 1:  # a one-layer checkpoint has nothing to choose
+    index = widgets.select("Layer (in network order)", tuple(range(len(layers))), key="layer", container=d1,
+                           help="A bidirectional layer is two: its forward direction, then its reverse.")
+    layer_index = min(int(index), len(layers) - 1)
 layer = layers[layer_index]
+d1.caption(f"**{layer.name}**: {layer.cell.replace('_', ' ')}, n = {layer.hidden_size} hidden units, "
+           f"m = {layer.input_size} inputs" + ("; reads its input backwards" if layer.reverse else ""))
 drive = widgets.radio("Input drive", ("gauss", "npy"), key="drive", container=d2,
                       format_func={"gauss": "Gaussian noise", "npy": "My own sequence (.npy)"}.get)
 with lecture.advanced("Drive strength, length and seed"):
