@@ -192,10 +192,13 @@ def test_fresh_matrices_ignored_for_nilpotent():
 
 
 def test_nilpotent_button_shows_doubling():
-    at = _open()
+    at = _open(scale=2.0, bias=0.5)
     at.button(key="nilpotent").click().run(timeout=TIMEOUT)
     metrics = _ok(at)
     assert at.selectbox(key="W").value == "nilpotent"
+    # it is the "Nilpotent trap" preset: the other controls go back to their defaults, its caption shows
+    assert at.slider(key="scale").value == 1.0 and at.slider(key="bias").value == 0.0
+    assert any(i.value.startswith("**Nilpotent trap:**") for i in at.info)
     assert metrics["ρ(W), spectral radius"] == "≈ 0"
     assert float(metrics["σ_max(W) = ‖W‖₂"]) == pytest.approx(16.0)
     # ‖J^60‖ = 2^59 √200
