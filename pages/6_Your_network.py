@@ -153,7 +153,7 @@ if r.near_one is not None:
     m4.metric(f"Units with mean {r.gate_label} ≥ {GATE_NEAR_ONE}", f"{r.near_one:.0%}",
               help="The units that remember: a gate near 1 passes h (GRU) or c (LSTM) on almost unchanged.")
 elif r.verdict is not None:
-    m4.metric("γ·σ_max(W)", f"{r.verdict.rate:.3g}", delta=r.verdict.regime.replace("_", " "), delta_color="off",
+    m4.metric("γ·σ_max(W)", f"{r.verdict.step_bound:.3g}", delta=r.verdict.regime.replace("_", " "), delta_color="off",
               delta_arrow="off")
 
 export.figure(

@@ -13,9 +13,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .common import EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, log_safe, thin_indices
-from .scalar import format_magnitude
-from .spectral import HEIGHT, LN10, PADDING, padded_domain
+from .common import (EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, format_magnitude, log10_of, log_safe,
+                     thin_indices)
+from .spectral import HEIGHT, PADDING, padded_domain
 
 #: One colour per gate name (Okabe–Ito), the same on every chart of the page.
 GATE_COLORS = {"W": OKABE_ITO[4], "r": OKABE_ITO[0], "z": OKABE_ITO[4], "n": OKABE_ITO[5],
@@ -85,7 +85,7 @@ def weight_eigen_chart(gates) -> alt.LayerChart:
 def gradient_decay_frame(probe_log_norm, *, max_points: int = 1500) -> pd.DataFrame:
     """Per distance: log10 of the median, smallest and largest probe gradient size (relative to the
     last step's), and the median spelled out."""
-    P = np.asarray(probe_log_norm, dtype=float) / LN10
+    P = log10_of(np.asarray(probe_log_norm, dtype=float))
     idx = thin_indices(P.shape[0], max_points)
     floor = -330.0  # below the smallest float64: an exact zero
     with np.errstate(invalid="ignore"):

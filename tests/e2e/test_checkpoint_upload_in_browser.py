@@ -58,4 +58,12 @@ def test_garbage_then_a_real_checkpoint(page, server, tmp_path):
     page.locator('[role="option"]').nth(3).click()
     page.get_by_text("encoder.rnn.l1_reverse", exact=True).first.wait_for(timeout=60_000)
     assert page.get_by_text("reads its input backwards").count() == 1
+
+    rnn = tmp_path / "rnn.npz"  # a plain nn.RNN: Pascanu's verdict and its γ·σ_max metric
+    rng = np.random.default_rng(1)
+    np.savez(rnn, **{"weight_ih_l0": rng.standard_normal((5, 2)), "weight_hh_l0": rng.standard_normal((5, 5)) / 5})
+    _upload(page, rnn)
+    page.get_by_text("γ·σ_max(W)").first.wait_for(timeout=60_000)
+    assert page.get_by_text("Pascanu", exact=False).count() >= 1
+    assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
