@@ -170,7 +170,7 @@ export.figure(
 # ----------------------------------------------------------------------------------- the weights
 st.subheader("The recurrent weights")
 if r.verdict is not None:
-    st.markdown(r.verdict.message)
+    st.markdown(f"**Pascanu's verdict** (Pascanu, Mikolov and Bengio 2013): {r.verdict.message}")
 w1, w2 = st.columns(2)
 with w1:
     export.figure(figures["sv"], name="Singular values per gate",
