@@ -656,7 +656,7 @@ def _read_onnx(data: bytes, filename: str, nonlinearity: str):
                                   f"{'' if B is None else f', B {B.shape}'} do not fit a {direction} "
                                   f"{node.op_type} with hidden_size {attrs.get('hidden_size')}.")
         order = _ONNX_ORDER[cell]
-        base = re.sub(r"[^\w.\-]", "_", label)
+        base = re.sub(r"[^\w.\-]", "_", label).strip("_") or f"{node.op_type}_{idx}"
         for k, rev in enumerate(dirs):
             b = np.zeros(2 * G * n) if B is None else B[k]
             layers.append(_make_layer(

@@ -213,6 +213,23 @@ def test_onnx_nodes_match_onnxruntime(op, attrs):
     np.testing.assert_allclose(bwd.forward(xs)[1:][::-1], Y[:, 1, 0], atol=1e-5)
 
 
+def test_onnx_exported_by_pytorch_matches_pytorch():
+    torch.manual_seed(6)
+    mod = torch.nn.GRU(3, 4, num_layers=2, bidirectional=True)
+    x = torch.randn(5, 1, 3)
+    buf = io.BytesIO()
+    with pytest.warns(UserWarning):  # the exporter's note about batch sizes
+        torch.onnx.export(mod, (x,), buf, dynamo=False, input_names=["X"])
+    ck = rnnviz.load_checkpoint(buf.getvalue(), "gru.onnx")
+    assert [(la.name, la.reverse, la.input_size) for la in ck.layers] == [
+        ("GRU", False, 3), ("GRU_reverse", True, 3), ("GRU_1", False, 8), ("GRU_1_reverse", True, 8)]
+    out = x.numpy()[:, 0].astype(np.float64)
+    for depth in range(2):
+        fwd, rev = ck.layers[2 * depth], ck.layers[2 * depth + 1]
+        out = np.concatenate([fwd.forward(out)[1:], rev.forward(out)[1:][::-1]], axis=1)
+    np.testing.assert_allclose(out, mod(x)[0].detach().numpy()[:, 0], atol=1e-6)
+
+
 @pytest.mark.parametrize("op,attrs,message", [
     ("GRU", {"linear_before_reset": 0}, "linear_before_reset=0"),
     ("RNN", {"activations": ["Sigmoid"]}, "activations"),
