@@ -67,6 +67,12 @@ if checkpoint is None:
     source_key = source if source in EXAMPLES else D["ex"]
     checkpoint = example(source_key, nl)
     digest = f"example:{source_key}"
+    if source in EXAMPLES:
+        st.caption({"lstm": "An LSTM with 32 units trained by rnnviz's own training loop on 'the cat … was / the "
+                            "cats … were' with 10 words in between, saved as a PyTorch state_dict (safetensors).",
+                    "gru": "A GRU with 64 units and 8 inputs straight from its random initialisation (rnnviz.init_gru), "
+                           "saved as a PyTorch state_dict (.npz)."}[source]
+                   + " Made by tests/fixtures/make_examples.py.")
 
 # ----------------------------------------------------------------------------------- layer and drive
 layers = checkpoint.layers

@@ -130,3 +130,17 @@ def test_parse_sequence_reads_T_by_m_and_refuses_the_rest():
     ]:
         with pytest.raises(ValueError, match=f"'{name}'.*{message}"):
             parse_sequence(data, name, 2)
+
+
+def test_the_untrained_gru_example_is_what_the_script_makes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_examples", Path(__file__).parent / "fixtures" / "make_examples.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    stored = np.load(EXAMPLES / "untrained_gru.npz", allow_pickle=False)
+    made = make.gru_state_dict()
+    assert sorted(stored.files) == sorted(made)
+    for key, value in made.items():
+        np.testing.assert_array_equal(stored[key], value.astype(np.float32))
+    assert make.LSTM_CONFIG.cell == "lstm" and make.LSTM_CONFIG.hidden == 32 and make.LSTM_CONFIG.gap == 10
