@@ -156,8 +156,9 @@ m3.metric("Growth rate per step", f"{r.top_rate:+.4f}",
           help="log(‖g₀‖/‖g_T‖)/T of the fastest of the probe gradients over the whole run: an estimate of the "
                "largest Lyapunov exponent (negative: vanishing; positive: exploding).")
 if r.near_one is not None:
-    m4.metric(f"Units with mean {r.gate_label} ≥ {GATE_NEAR_ONE}", f"{r.near_one:.0%}",
-              help="The units that remember: a gate near 1 passes h (GRU) or c (LSTM) on almost unchanged.")
+    m4.metric(f"Units with {r.gate_label.split()[-1]} ≥ {GATE_NEAR_ONE}", f"{r.near_one:.0%}",
+              help=f"Units whose mean {r.gate_label} over the run is at least {GATE_NEAR_ONE}: the units that "
+                   "remember (a gate near 1 passes h (GRU) or c (LSTM) on almost unchanged).")
 elif r.verdict is not None:
     m4.metric("γ·σ_max(W)", f"{r.verdict.step_bound:.3g}", delta=r.verdict.regime.replace("_", " "), delta_color="off",
               delta_arrow="off")

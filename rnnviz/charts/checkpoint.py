@@ -18,8 +18,8 @@ from .common import (EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, form
 from .spectral import HEIGHT, PADDING, padded_domain
 
 #: One colour per gate name (Okabe–Ito), the same on every chart of the page.
-GATE_COLORS = {"W": OKABE_ITO[4], "r": OKABE_ITO[0], "z": OKABE_ITO[4], "n": OKABE_ITO[5],
-               "i": OKABE_ITO[0], "f": OKABE_ITO[4], "g": OKABE_ITO[5], "o": OKABE_ITO[2]}
+GATE_COLORS = {"W": OKABE_ITO[4], "r": OKABE_ITO[0], "z": OKABE_ITO[4], "n": OKABE_ITO[6],
+               "i": OKABE_ITO[0], "f": OKABE_ITO[4], "g": OKABE_ITO[6], "o": OKABE_ITO[2]}
 GATE_TITLES = {"W": "W (plain RNN)", "r": "r (reset)", "z": "z (update)", "n": "n (candidate)",
                "i": "i (input)", "f": "f (forget)", "g": "g (cell candidate)", "o": "o (output)"}
 #: The gradient level the diagnosis sentence names.
@@ -74,12 +74,13 @@ def weight_eigen_chart(gates) -> alt.LayerChart:
     y = alt.Y("im:Q", title="imaginary part", scale=alt.Scale(domain=dom, nice=False))
     ring = alt.Chart(circle).mark_line(color=NEUTRAL_COLOR, strokeDash=[4, 3]).encode(x=x, y=y, order="order:Q")
     points = alt.Chart(df).mark_point(filled=True, size=22, opacity=0.75).encode(
-        x=x, y=y, color=alt.Color("gate:N", title="gate", scale=_gate_scale(gates), legend=alt.Legend(orient="top")),
+        x=x, y=y, color=alt.Color("gate:N", title="gate", scale=_gate_scale(gates),
+                                   legend=alt.Legend(orient="bottom", columns=2)),
         shape=alt.Shape("gate:N", legend=None),
         tooltip=[alt.Tooltip("gate:N"), alt.Tooltip("re:Q", title="Re λ", format=".4f"),
                  alt.Tooltip("im:Q", title="Im λ", format=".4f"), alt.Tooltip("modulus:Q", title="|λ|", format=".4f")])
     return alt.layer(ring, points).properties(height=HEIGHT, width=HEIGHT, padding=PADDING,
-                                              title="Eigenvalues of the recurrent weights and the unit circle")
+                                              title="Eigenvalues per gate")
 
 
 def gradient_decay_frame(probe_log_norm, *, max_points: int = 1500) -> pd.DataFrame:
@@ -109,10 +110,11 @@ def gradient_decay_chart(probe_log_norm) -> alt.LayerChart:
         x=x, y=alt.Y("smallest:Q", scale=yscale, title="log₁₀ ‖g_k‖ / ‖g_T‖"), y2="largest:Q", tooltip=tips)
     line = alt.Chart(df).mark_line(color=VANISH_COLOR, strokeWidth=2.2).encode(
         x=x, y=alt.Y("median:Q", scale=yscale), tooltip=tips)
-    rules = pd.DataFrame({"y": [0.0, THRESHOLD_LOG10], "label": ["its size at T (10⁰)", "10⁻³"]})
+    labels = ["its size at T (10⁰)", "10⁻³"]
+    rules = pd.DataFrame({"y": [0.0, THRESHOLD_LOG10], "label": labels})
     ref = alt.Chart(rules).mark_rule(strokeDash=[4, 3]).encode(
         y=alt.Y("y:Q", scale=yscale), color=alt.Color("label:N", title=None, legend=alt.Legend(orient="top"),
-                                                      scale=alt.Scale(range=[NEUTRAL_COLOR, EXPLODE_COLOR])))
+                                                      scale=alt.Scale(domain=labels, range=[NEUTRAL_COLOR, EXPLODE_COLOR])))
     return alt.layer(band, line, ref).properties(height=HEIGHT, padding=PADDING,
                                                  title="How much of a gradient reaches k steps back")
 

@@ -28,7 +28,7 @@ def page() -> AppTest:
 def test_defaults_show_the_trained_lstm_and_its_diagnosis(page):
     metrics = clean_metrics(page, charts=6, headlines=HEADLINES)
     assert metrics["Cell"] == "lstm"
-    assert "Units with mean forget gate f ≥ 0.9" in metrics
+    assert "Units with f ≥ 0.9" in metrics
     result = VIEW.evaluate({})
     diagnosis = f"**{result.diagnosis}**"
     assert any(m.value == diagnosis for m in page.markdown), diagnosis
@@ -39,7 +39,7 @@ def test_defaults_show_the_trained_lstm_and_its_diagnosis(page):
 def test_untrained_gru_example():
     at = _open(ex="gru", T=300)
     metrics = clean_metrics(at, charts=6, headlines=HEADLINES)
-    assert metrics["Cell"] == "gru" and metrics["Units with mean update gate z ≥ 0.9"] == "0%"
+    assert metrics["Cell"] == "gru" and metrics["Units with z ≥ 0.9"] == "0%"
     text = " ".join(m.value for m in at.markdown)
     assert "A gradient 100 steps back keeps" in text
 
