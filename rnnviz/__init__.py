@@ -130,6 +130,13 @@ from .meanfield import (
     trainable_band,
     variance_map,
 )
+from .checkpoint import (
+    LAYER_CELLS,
+    MAX_CHECKPOINT_BYTES,
+    Checkpoint,
+    RecurrentLayer,
+    load_checkpoint,
+)
 from .upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, parse_matrix, upload_digest
 
 from .agreement import (
@@ -299,6 +306,11 @@ __all__ = [
     "phase_of",
     "simulate_network",
     "variance_map",
+    "LAYER_CELLS",
+    "MAX_CHECKPOINT_BYTES",
+    "Checkpoint",
+    "RecurrentLayer",
+    "load_checkpoint",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_SIDE",
     "parse_matrix",

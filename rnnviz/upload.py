@@ -23,17 +23,18 @@ _ACCEPTED = (f"Upload one real n × n matrix (1 ≤ n ≤ {MAX_UPLOAD_SIDE}) as 
              "or as .csv (comma-separated numbers, one row per line)")
 
 
-def upload_digest(data: bytes) -> str:
+def upload_digest(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
     """A short, stable hash of the file's bytes: the cache key for an uploaded matrix.
 
-    ``data`` must be the file's bytes (bytes, bytearray or memoryview) of at most MAX_UPLOAD_BYTES;
-    anything else raises ``ValueError`` (``bytes(10**12)`` would allocate a terabyte of zeros).
+    ``data`` must be the file's bytes (bytes, bytearray or memoryview) of at most ``max_bytes``
+    (MAX_UPLOAD_BYTES; a checkpoint may be larger, see ``rnnviz.MAX_CHECKPOINT_BYTES``); anything
+    else raises ``ValueError`` (``bytes(10**12)`` would allocate a terabyte of zeros).
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ValueError(f"upload_digest needs the uploaded file's bytes (data); got {type(data).__name__}.")
-    if memoryview(data).nbytes > MAX_UPLOAD_BYTES:
+    if memoryview(data).nbytes > max_bytes:
         raise ValueError(f"The upload (data) is {memoryview(data).nbytes / 2**20:.1f} MB; files up to "
-                         f"{MAX_UPLOAD_BYTES // 2**20} MB are accepted.")
+                         f"{max_bytes // 2**20} MB are accepted.")
     return hashlib.sha256(bytes(data)).hexdigest()[:32]
 
 
@@ -60,7 +61,9 @@ def parse_matrix(data: bytes, filename: str) -> np.ndarray:
     return _check_matrix(arr, name)
 
 
-def _read_npy(data: bytes, name: str) -> np.ndarray:
+def _read_npy(data: bytes, name: str, check_shape=None) -> np.ndarray:
+    """The array in an .npy file's bytes, never unpickled; ``check_shape(shape, name)`` (default: a
+    square matrix) refuses a shape before the data is read."""
     if data[:2] == b"PK":
         raise ValueError(f"'{name}' is a zip archive (.npz?), not a single array; save one matrix with "
                          "np.save('W.npy', W).")
@@ -78,7 +81,7 @@ def _read_npy(data: bytes, name: str) -> np.ndarray:
         raise ValueError(f"'{name}' holds Python objects (dtype {dtype}), which could only be read by "
                          "unpickling, and uploads are never unpickled. Save a numeric array "
                          "(e.g. W.astype(float)).")
-    _check_shape(tuple(shape), name)
+    (check_shape or _check_shape)(tuple(shape), name)
     if dtype.kind not in "iuf":
         what = {"c": "complex numbers", "b": "booleans", "U": "text", "S": "bytes", "V": "records"}
         raise ValueError(f"'{name}' holds {what.get(dtype.kind, f'values of dtype {dtype}')} (dtype {dtype}); "

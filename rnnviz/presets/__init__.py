@@ -106,10 +106,10 @@ class View:
 
 def all_views() -> tuple[View, ...]:
     """Every view of every page, for the claims test and the tour."""
-    from . import clipping, meanfield, nonlinearity, scalar, spectral, training
+    from . import checkpoint, clipping, meanfield, nonlinearity, scalar, spectral, training
 
     return (*scalar.VIEWS, *nonlinearity.VIEWS, *spectral.VIEWS, *clipping.VIEWS, *training.VIEWS,
-            *meanfield.VIEWS)
+            *checkpoint.VIEWS, *meanfield.VIEWS)
 
 
 __all__ = ["Claim", "Preset", "View", "all_views"]

@@ -45,6 +45,8 @@ PAGES: tuple[PageInfo, ...] = (
              "The cure for exploding gradients: clip by norm or by value, and what each framework does."),
     PageInfo("pages/5_Training_lab.py", "Training lab", ":material/model_training:",
              "Train an RNN on 'cat … was / cats … were' and watch gradients explode and vanish."),
+    PageInfo("pages/6_Your_network.py", "Your network", ":material/upload_file:",
+             "Load your trained RNN, GRU or LSTM checkpoint and see how far back its gradient reaches."),
     PageInfo("pages/7_Edge_of_chaos.py", "The edge of chaos", ":material/blur_on:",
              "Mean-field theory predicts from σ_w, bias and input where gradients vanish or explode; real networks agree."),
 )

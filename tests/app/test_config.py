@@ -35,7 +35,9 @@ def test_the_settings_the_app_relies_on():
     assert options["client.showErrorDetails"] == "none"
     assert options["client.toolbarMode"] == "minimal"
     assert options["server.headless"] is True and options["server.runOnSave"] is False
-    assert options["server.maxUploadSize"] == 5
+    import rnnviz
+
+    assert options["server.maxUploadSize"] == rnnviz.MAX_CHECKPOINT_BYTES // 2**20  # the checkpoint page's limit
     assert options["browser.gatherUsageStats"] is False
     assert options["theme.primaryColor"] == options["theme.linkColor"], "one accent colour"
 

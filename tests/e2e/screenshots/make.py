@@ -14,7 +14,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[2] / "artifacts" / "screenshots"
 NAMES = ("app", "1_Scalar_intuition", "2_Nonlinearity_derivatives", "3_Spectral_norms", "4_Gradient_clipping",
-         "5_Training_lab", "lecture-mode", "lecture-tour")
+         "5_Training_lab", "6_Your_network", "lecture-mode", "lecture-tour")
 WIDTH, TOP = 1100, 2000
 
 if __name__ == "__main__":
