@@ -95,7 +95,7 @@ def render_compose_conf() -> str:
     """The nginx.conf that compose.yaml mounts into the nginx container (deploy/nginx.conf)."""
     return render_nginx_conf(list(COMPOSE_REPLICAS), listen="8080", pid="/tmp/nginx.pid",
                              error_log="/dev/stderr", access_log="/dev/stdout",
-                             temp_dir="/tmp/nginx")
+                             temp_dir="/tmp")
 
 
 # --------------------------------------------------------------------------- processes
