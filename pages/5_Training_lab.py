@@ -9,9 +9,7 @@ from rnnviz.charts import training as charts
 from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
 from rnnviz.ui.cache import single_flight
 from rnnviz.ui.runs import Result, run_store, sweep_store
-from rnnviz.ui.registry import PAGES
 
-PAGE = next(p for p in PAGES if p.path == "pages/5_Training_lab.py")
 
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 HIDDEN_SIZES = (2, 4, 8, 16, 32, 64, 128)
@@ -41,9 +39,8 @@ JACOBIAN_LATEX = {
 SWEEP_SEEDS = (1, 2, 3)
 DEFAULTS = rnnviz.TrainingConfig()
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "*\"The **cat**, which already ate …, **was** full\"* — *\"the **cats**, which already ate …, "
         "**were** full\"*. Here a real vanilla RNN learns exactly that: it reads *cat* or *cats*, then "
@@ -61,7 +58,7 @@ def widget_values(cfg) -> dict:
     def label(names: dict, value: str) -> str:
         return next(k for k, v in names.items() if v == value)
 
-    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "g": cfg.init_scale,
+    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "scale": cfg.init_scale,
               "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
               "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
               "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed, "cell": label(CELL_NAMES, cfg.cell)}
@@ -142,7 +139,7 @@ with c2:
                        help="h_t = f(W h_{t-1} + U x_t + b). tanh is bounded; ReLU and linear are not. "
                             "Plain RNN only: gated cells use tanh and sigmoid gates.")
     n = widgets.select_slider("Hidden units n", HIDDEN_SIZES, key="n", value=DEFAULTS.hidden)
-    g = widgets.slider("Initial scale g of W", key="g", min_value=0.1, max_value=3.0, value=DEFAULTS.init_scale,
+    g = widgets.slider("Initial scale g of W", key="scale", min_value=0.1, max_value=3.0, value=DEFAULTS.init_scale,
                        step=0.1, help="W starts with entries N(0, g²/n): spectral radius ≈ g, largest singular "
                                       "value ≈ 2g.")
 with c3:

@@ -59,3 +59,9 @@ def thin_indices(length: int, max_points: int = 1500) -> np.ndarray:
         return np.arange(length)
     idx = np.unique(np.round(np.linspace(0, length - 1, max_points)).astype(int))
     return idx
+
+
+def format_radius(radius: float, norm: float) -> str:
+    """A spectral radius as text; one at rounding level next to the norm (a nilpotent matrix: ~1e-15)
+    is shown as ``"≈ 0"``."""
+    return "≈ 0" if radius <= 1e-12 * max(norm, 1e-300) else f"{radius:.4g}"

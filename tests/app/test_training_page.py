@@ -70,7 +70,7 @@ EXTREMES = {
     "L": (1, 100),
     "f": tuple(rnnviz.NONLINEARITIES),
     "n": (2, 128),
-    "g": (0.1, 3.0),
+    "scale": (0.1, 3.0),
     "opt": ("SGD", "Adam"),
     "lr": (0.0001, 3.0),
     "its": (20, 1000),
