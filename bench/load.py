@@ -160,6 +160,24 @@ def read_memory_mb(pid: int) -> dict[str, float]:
     return out
 
 
+def wait_health(http_url: str, timeout: float, died, message: str) -> None:
+    """Until ``http_url``/_stcore/health answers 200; RuntimeError(``died()``) as soon as that says
+    something, RuntimeError(``message``) after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reason = died()
+        if reason:
+            raise RuntimeError(reason)
+        try:
+            with urllib.request.urlopen(f"{http_url}/_stcore/health", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(message)
+
+
 class Server:
     """``streamlit run`` in a child process on a free 127.0.0.1 port; stopped by ``stop``."""
 
@@ -188,19 +206,13 @@ class Server:
         return f"ws://{HOST}:{self.port}/_stcore/stream"
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        health = f"http://{HOST}:{self.port}/_stcore/health"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.label}: server exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(health, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.label}: server not healthy after {timeout:.0f} s; see {self.log_path}")
+        def died() -> str | None:
+            if self.proc.poll() is None:
+                return None
+            return f"{self.label}: server exited with {self.proc.returncode}; see {self.log_path}"
+
+        wait_health(f"http://{HOST}:{self.port}", timeout, died,
+                    f"{self.label}: server not healthy after {timeout:.0f} s; see {self.log_path}")
 
     def memory(self) -> dict[str, float]:
         return read_memory_mb(self.proc.pid)
@@ -267,16 +279,8 @@ class Remote:
                 "VmRSS_per_replica_max": max(rss)}
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.http_url}/_stcore/health", timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{self.http_url}/_stcore/health did not answer within {timeout:.0f} s")
+        wait_health(self.http_url, timeout, lambda: None,
+                    f"{self.http_url}/_stcore/health did not answer within {timeout:.0f} s")
 
 
 def pids_from_state(path: Path | None) -> list[int]:
