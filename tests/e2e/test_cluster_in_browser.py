@@ -78,7 +78,19 @@ def cluster(browser):
     try:
         yield started
     finally:
+        state = started.state()
         started.stop()
+    # SIGTERM stops everything: nginx and every replica (also a restarted one) are gone, and so is the state file.
+    left = [pid for pid in (state["nginx_pid"], *(r["pid"] for r in state["replicas"])) if _alive(pid)]
+    assert not left and not started.state_file.exists(), f"still running after SIGTERM: {left}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _tab(browser, replica: str | None = None, url: str | None = None):
@@ -122,6 +134,12 @@ def _download_png(page, tmp_path) -> bytes:
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
     return path.read_bytes()
+
+
+def _access_log(cluster) -> list[str]:
+    """nginx's access log: request, status, the routing cookie, the upstream(s) tried, the replica that answered."""
+    with open(cluster.state()["access_log"]) as log:
+        return log.read().splitlines()
 
 
 def _wait_rerun(page) -> None:
@@ -202,6 +220,8 @@ def test_a_killed_replica_loses_no_one_s_view(browser, cluster, tmp_path):
         # The victim is back on its old port; this page's session lives on r2 and its requests still go there.
         assert _download_png(viewer, tmp_path)[:8] == b"\x89PNG\r\n\x1a\n"
         assert _routed_to(viewer) == "r2"
+        media = [line for line in _access_log(cluster) if '"GET /media/' in line]
+        assert media and f"upstream=127.0.0.1:{survivor['port']} served_by=r2" in media[-1], media[-1:]
         assert _view(viewer) == before and not viewer.js_errors and not bystander.js_errors
     finally:
         viewer.context.close()
