@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from test_pages_in_browser import VIEWPORT, load, problems, url_path
 
-from app_server import (PAGE_TIMEOUT, skip_or_fail_without_nginx, start_cluster, start_server,
+from app_server import (PAGE_TIMEOUT, ROOT, skip_or_fail_without_nginx, start_cluster, start_server,
                         wait_healthy)
 from rnnviz.ui.registry import HOME, PAGES, available_pages
 
@@ -50,6 +50,11 @@ def _npy() -> bytes:
 
 
 UPLOADS = {SPECTRAL: ("W=upload", "W.npy", _npy, "Using your 8 × 8 matrix")}
+#: The checkpoint page (issue 17), once it is there: its bundled GRU example, uploaded as a file.
+CHECKPOINT_PAGE, CHECKPOINT_FILE = "pages/6_Your_network.py", ROOT / "rnnviz" / "ui" / "examples" / "untrained_gru.npz"
+if (ROOT / CHECKPOINT_PAGE).exists() and CHECKPOINT_FILE.exists():
+    UPLOADS[CHECKPOINT_PAGE] = ("ex=upload", CHECKPOINT_FILE.name, CHECKPOINT_FILE.read_bytes,
+                                f"recurrent layer(s) from '{CHECKPOINT_FILE.name}'")
 
 #: Records every change of the app's script state and connection state ("running/CONNECTED", ...).
 _WATCH = """() => {
@@ -117,6 +122,7 @@ def _view(page) -> dict:
         metrics: [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText),
         charts: document.querySelectorAll('[data-testid="stVegaLiteChart"]').length,
         errors: document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]').length,
+        dialogs: document.querySelectorAll('[role="dialog"]').length,
     })""")
 
 
