@@ -37,7 +37,8 @@ SPECTRAL = next(p.path for p in PAGES if "Spectral" in p.path)
 SETTINGS = "w=1.2&T=60&seed=3&f=relu"
 #: How long a viewer may wait for the same view after the server dies (the issue's 30 s).
 RECOVERY_S = 30
-#: Upload cases: page -> (query string, file name, bytes, text shown once the file is used).
+#: Upload cases: page -> (query string, option to click for the upload box or None, file name,
+#: bytes, text shown once the file is used).
 _W = np.random.default_rng(0).standard_normal((8, 8)) / np.sqrt(8)
 
 
@@ -49,11 +50,11 @@ def _npy() -> bytes:
     return buffer.getvalue()
 
 
-UPLOADS = {SPECTRAL: ("W=upload", "W.npy", _npy, "Using your 8 × 8 matrix")}
+UPLOADS = {SPECTRAL: ("W=upload", None, "W.npy", _npy, "Using your 8 × 8 matrix")}
 #: The checkpoint page (issue 17), once it is there: its bundled GRU example, uploaded as a file.
 CHECKPOINT_PAGE, CHECKPOINT_FILE = "pages/6_Your_network.py", ROOT / "rnnviz" / "ui" / "examples" / "untrained_gru.npz"
 if (ROOT / CHECKPOINT_PAGE).exists() and CHECKPOINT_FILE.exists():
-    UPLOADS[CHECKPOINT_PAGE] = ("ex=upload", CHECKPOINT_FILE.name, CHECKPOINT_FILE.read_bytes,
+    UPLOADS[CHECKPOINT_PAGE] = ("", "Upload your own", CHECKPOINT_FILE.name, CHECKPOINT_FILE.read_bytes,
                                 f"recurrent layer(s) from '{CHECKPOINT_FILE.name}'")
 
 #: Records every change of the app's script state and connection state ("running/CONNECTED", ...).
@@ -177,12 +178,14 @@ def test_every_page_renders_through_nginx(browser, cluster):
 
 @pytest.mark.parametrize("upload_page", sorted(UPLOADS))
 def test_upload_and_png_download_through_nginx(browser, cluster, upload_page, tmp_path):
-    query, name, make, shown = UPLOADS[upload_page]
+    query, option, name, make, shown = UPLOADS[upload_page]
     file = tmp_path / name
     file.write_bytes(make())
     page = _tab(browser)
     try:
         load(page, f"{cluster.url}/{url_path(upload_page)}?{query}")
+        if option:
+            page.get_by_text(option, exact=True).click()
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(file))
         page.get_by_text(shown).first.wait_for(timeout=PAGE_TIMEOUT * 1000)
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
