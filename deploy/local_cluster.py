@@ -272,7 +272,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--replicas", type=int, default=2, help=f"app processes (1..{MAX_REPLICAS}, default 2)")
     p.add_argument("--port", type=int, default=8080, help="nginx's port on 127.0.0.1 (0: a free one)")
-    p.add_argument("--state", type=Path, default=Path("local_cluster.json"), help="the JSON state file")
+    p.add_argument("--state", type=Path, default=Path(tempfile.gettempdir()) / "rnnviz-cluster.json",
+                   help="the JSON state file (default: rnnviz-cluster.json in the temp folder)")
     p.add_argument("--app", type=Path, default=ROOT / "app.py", help="the app's main script")
     p.add_argument("--nginx", default=NGINX, help="the nginx binary (default /usr/sbin/nginx)")
     p.add_argument("--work-dir", type=Path, default=None,
