@@ -45,6 +45,8 @@ COMPOSE_REPLICAS = (("r1", "172.28.0.11:8501"), ("r2", "172.28.0.12:8501"), ("r3
 #: Seconds between checks of the replicas (a dead one is restarted at the next check).
 POLL = 0.5
 START_TIMEOUT = 90.0
+#: A replica that dies within this many seconds of its start is crash-looping: restarts back off.
+CRASH_LOOP_S = 10.0
 MAX_REPLICAS = 16
 
 
@@ -144,8 +146,18 @@ class Replica:
     log: Path
     process: subprocess.Popen | None = None
     restarts: int = 0
+    started: float = 0.0       # time.monotonic() of the last start
+    died: float = 0.0          # time.monotonic() when its death was noticed
+    crash_loop: int = 0        # deaths in a row within CRASH_LOOP_S of their start
+    pid_reported: int = 0      # the dead process already reported
+
+    def due(self, now: float) -> bool:
+        """Whether a dead replica may be started again at ``now``: at once after a replica that ran a
+        while, after a growing pause (1, 2, 4 … 30 s) when it keeps dying right after starting."""
+        return self.crash_loop == 0 or now - self.died >= min(30.0, 2.0 ** (self.crash_loop - 1))
 
     def start(self, app: Path, env: dict[str, str], extra: list[str]) -> None:
+        self.started = time.monotonic()
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", app.name, "--server.headless", "true",
@@ -238,8 +250,15 @@ class Cluster:
         changed = False
         for replica in self.replicas:
             if replica.process.poll() is not None and not self.stopping:
-                print(f"[local_cluster] {replica.name} (port {replica.port}, pid {replica.process.pid}) exited "
-                      f"with {replica.process.returncode}; restarting it", file=sys.stderr, flush=True)
+                if replica.pid_reported != replica.process.pid:   # first seen dead: is it crash-looping?
+                    replica.pid_reported, replica.died = replica.process.pid, time.monotonic()
+                    lived = replica.died - replica.started
+                    replica.crash_loop = replica.crash_loop + 1 if lived < CRASH_LOOP_S else 0
+                    print(f"[local_cluster] {replica.name} (port {replica.port}, pid {replica.process.pid}) exited "
+                          f"with {replica.process.returncode} after {lived:.0f} s; restarting it",
+                          file=sys.stderr, flush=True)
+                if not replica.due(time.monotonic()):
+                    continue
                 replica.restarts += 1
                 replica.start(self.app, self.env, self.extra)
                 changed = True

@@ -156,3 +156,15 @@ def test_local_cluster_refuses_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         local_cluster.parse_args(["--replicas", "0"])
     assert "--replicas must be between" in capsys.readouterr().err
+
+
+def test_a_crash_looping_replica_is_restarted_with_a_growing_pause():
+    replica = local_cluster.Replica("r1", 1, Path("r1.log"))
+    replica.died = 100.0
+    assert replica.due(100.0)                      # it had run a while: at once
+    replica.crash_loop = 1
+    assert not replica.due(100.5) and replica.due(101.0)
+    replica.crash_loop = 4
+    assert not replica.due(107.9) and replica.due(108.0)
+    replica.crash_loop = 20
+    assert not replica.due(129.0) and replica.due(130.0)   # at most 30 s apart
