@@ -8,13 +8,13 @@ import streamlit as st
 import rnnviz
 from rnnviz.charts.scalar import (
     factor_chart,
-    format_magnitude,
     gradient_chart,
     phase_map_chart,
     powers_widget,
     state_chart,
     with_marker,
 )
+from rnnviz.charts.common import format_magnitude
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
 

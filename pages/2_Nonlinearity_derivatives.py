@@ -1,7 +1,5 @@
 """Nonlinearity derivatives: f′ is one factor of every step's Jacobian, and it is small almost everywhere."""
 
-import math
-
 import streamlit as st
 
 import rnnviz
@@ -12,7 +10,7 @@ from rnnviz.charts.nonlinearity import (
     histogram_chart,
     step_bound_chart,
 )
-from rnnviz.charts.scalar import format_magnitude
+from rnnviz.charts.common import format_magnitude
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
 
@@ -139,20 +137,10 @@ if result is not None:
                  r" \le \max_i |f'(a_t)_i|\;\sigma_{\max}(W) \le \gamma\,\sigma_{\max}(W)")
         st.latex(r"\sigma_{\max}(W) < \frac{1}{\gamma}\ \Longrightarrow\ "
                  r"\left\|\frac{\partial h_T}{\partial h_k}\right\|_2 \le (\gamma\,\sigma_{\max})^{T-k} \to 0")
-        verdict = (
-            f"Here **σ_max(W) = {chk.sigma_max:.3f} < 1/γ = {chk.threshold:g}**, so every step shrinks "
-            f"every gradient by at least the factor γ·σ_max = {chk.step_bound:.3f}: vanishing is "
-            "**guaranteed**, whatever the inputs (Pascanu et al. 2013's sufficient condition)."
-            if chk.sufficient_for_vanishing else
-            f"Here **σ_max(W) = {chk.sigma_max:.3f} ≥ 1/γ = {chk.threshold:g}**: the sufficient "
-            "condition for vanishing of Pascanu et al. (2013) fails, and their *necessary* condition "
-            "for exploding holds — gradients *may* explode, but saturation can still make them vanish."
-        )
-        total = float(s.log_step_bound.sum()) / math.log(10)
         st.markdown(
-            verdict + f" With the derivatives of this trajectory the bound is tighter: over the "
+            chk.summary + f" With the derivatives of this trajectory the bound is tighter: over the "
             f"{s.log_step_bound.size} steps, ‖∂h_T/∂h_0‖₂ ≤ ∏ₜ max|f′|·σ_max = "
-            f"**{format_magnitude(total)}** (per step e^{s.mean_log_step_bound:.3f} on average)."
+            f"**{format_magnitude(s.log10_total_step_bound)}** (per step e^{s.mean_log_step_bound:.3f} on average)."
         )
         st.markdown(
             "With sigmoid, γ = ¼: the product shrinks unless ‖W‖ > 4. The condition is on the "

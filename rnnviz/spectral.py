@@ -294,18 +294,25 @@ class PascanuVerdict:
         return self.regime == "vanishing"
 
     @property
-    def rate(self) -> float:
-        """``gamma sigma_max(W)``: the largest factor any single step can stretch a gradient by."""
-        return self.gamma * self.sigma_max
+    def summary(self) -> str:
+        """The verdict in two sentences (Markdown), for a page that shows the conditions next to it."""
+        if self.sufficient_for_vanishing:
+            return (f"Here **σ_max(W) = {self.sigma_max:.3f} < 1/γ = {self.threshold:g}**, so every step shrinks "
+                    f"every gradient by at least the factor γ·σ_max = {self.step_bound:.3f}: vanishing is "
+                    "**guaranteed**, whatever the inputs (Pascanu et al. 2013's sufficient condition).")
+        return (f"Here **σ_max(W) = {self.sigma_max:.3f} ≥ 1/γ = {self.threshold:g}**: the sufficient "
+                "condition for vanishing of Pascanu et al. (2013) fails, and their *necessary* condition "
+                "for exploding holds — gradients *may* explode, but saturation can still make them vanish.")
 
     @property
     def message(self) -> str:
+        """The verdict in full (Markdown): the numbers, which condition holds and what it means."""
         g, s, thr = self.gamma, self.sigma_max, self.threshold
-        head = (f"σ_max(W) = {s:.4g} and γ = {g:.4g} for this nonlinearity, so γ·σ_max(W) = {self.rate:.4g} "
+        head = (f"σ_max(W) = {s:.4g} and γ = {g:.4g} for this nonlinearity, so γ·σ_max(W) = {self.step_bound:.4g} "
                 f"(threshold 1/γ = {thr:.4g}).")
         if self.regime == "vanishing":
             body = ("σ_max(W) < 1/γ is **sufficient** for vanishing: every step shrinks every gradient by at "
-                    f"least the factor {self.rate:.4g}, whatever the inputs, so gradients vanish exponentially.")
+                    f"least the factor {self.step_bound:.4g}, whatever the inputs, so gradients vanish exponentially.")
         elif self.regime == "may_explode":
             body = ("σ_max(W) > 1/γ is **necessary** for exploding gradients, so they *can* explode — but it is "
                     "not sufficient: saturated units (small f′) or the directions the product takes may "

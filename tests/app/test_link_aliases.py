@@ -8,7 +8,8 @@ controls as the link written with the new key, and the "link to this view" box w
 from __future__ import annotations
 
 import pytest
-from page_driver import exception_report, open_page
+from page_driver import open_page
+from test_sharing import _run, _values
 
 from rnnviz.ui.urlstate import ALIASES
 
@@ -28,19 +29,7 @@ def _opened(page: str, params: dict[str, str]):
     at = open_page(page)
     for key, raw in params.items():
         at.query_params[key] = raw
-    at.run()
-    errors = exception_report(at)
-    assert not errors, "\n".join(errors)
-    return at
-
-
-def _values(at) -> dict[str, object]:
-    out = {}
-    for kind in ("slider", "select_slider", "number_input", "selectbox", "radio", "toggle"):
-        for node in at.get(kind):
-            if node.key and not node.key.startswith("$$"):
-                out[node.key] = node.value
-    return out
+    return _run(at)
 
 
 def test_every_alias_has_a_case():
