@@ -20,11 +20,22 @@ Before the hall arrives, one "lecturer" session visits every page once in turn (
 also a per-page profile: cold time, warm time, memory growth). Use --no-warmup to measure a
 hall arriving on a cold server.
 
+Replicas behind nginx (README, "Serving a big hall"):
+
+* ``--url URL`` benchmarks an already running server or load balancer (nothing is started; its
+  memory is read only if ``--state`` names deploy/local_cluster.py's state file);
+* ``--replicas N`` measures, in one run, the same hall through nginx in front of 1 replica and then
+  in front of N replicas (deploy/local_cluster.py, one after the other on the same machine), and
+  reports the ratio of their medians and p95s. Each WebSocket session is a new browser: nginx
+  sends it to the least busy replica.
+
 Bounded: at most --sessions sessions, a timeout per run and for the whole benchmark; only
 127.0.0.1; servers are stopped at the end. Prints a summary; --json writes the figures.
 
     .venv/bin/python bench/load.py                  # 50 sessions, every page, both apps
     .venv/bin/python bench/load.py -n 10 --pages Scalar,Spectral
+    .venv/bin/python bench/load.py -n 50 --replicas 2          # 1 vs 2 replicas behind nginx
+    .venv/bin/python bench/load.py --url http://127.0.0.1:8080  # a running server or balancer
 """
 
 from __future__ import annotations
@@ -149,6 +160,24 @@ def read_memory_mb(pid: int) -> dict[str, float]:
     return out
 
 
+def wait_health(http_url: str, timeout: float, died, message: str) -> None:
+    """Until ``http_url``/_stcore/health answers 200; RuntimeError(``died()``) as soon as that says
+    something, RuntimeError(``message``) after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reason = died()
+        if reason:
+            raise RuntimeError(reason)
+        try:
+            with urllib.request.urlopen(f"{http_url}/_stcore/health", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(message)
+
+
 class Server:
     """``streamlit run`` in a child process on a free 127.0.0.1 port; stopped by ``stop``."""
 
@@ -177,19 +206,13 @@ class Server:
         return f"ws://{HOST}:{self.port}/_stcore/stream"
 
     def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        health = f"http://{HOST}:{self.port}/_stcore/health"
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.label}: server exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(health, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.label}: server not healthy after {timeout:.0f} s; see {self.log_path}")
+        def died() -> str | None:
+            if self.proc.poll() is None:
+                return None
+            return f"{self.label}: server exited with {self.proc.returncode}; see {self.log_path}"
+
+        wait_health(f"http://{HOST}:{self.port}", timeout, died,
+                    f"{self.label}: server not healthy after {timeout:.0f} s; see {self.log_path}")
 
     def memory(self) -> dict[str, float]:
         return read_memory_mb(self.proc.pid)
@@ -235,6 +258,62 @@ class Server:
             if re.match(r"^[\w.]*(Error|Exception|Warning)\b.*:", ln) or re.search(r"\b(WARNING|ERROR)\b", ln):
                 out.append(ln)
         return out
+
+
+class Remote:
+    """An already running server or load balancer at ``http_url``; memory summed over ``pids`` if known."""
+
+    def __init__(self, http_url: str, label: str, pids: list[int] | None = None):
+        self.http_url, self.label, self.pids = http_url.rstrip("/"), label, list(pids or [])
+
+    @property
+    def url(self) -> str:
+        return re.sub(r"^http", "ws", self.http_url) + "/_stcore/stream"
+
+    def memory(self) -> dict[str, float]:
+        mems = [read_memory_mb(pid) for pid in self.pids]
+        rss = [m["VmRSS"] for m in mems if "VmRSS" in m]
+        if not rss:
+            return {}
+        return {"VmRSS": sum(rss), "VmHWM": sum(m.get("VmHWM", 0.0) for m in mems),
+                "VmRSS_per_replica_max": max(rss)}
+
+    def wait_ready(self, timeout: float) -> None:
+        wait_health(self.http_url, timeout, lambda: None,
+                    f"{self.http_url}/_stcore/health did not answer within {timeout:.0f} s")
+
+
+def pids_from_state(path: Path | None) -> list[int]:
+    """The replicas' pids from deploy/local_cluster.py's state file (none without one)."""
+    if path is None:
+        return []
+    return [r["pid"] for r in json.loads(path.read_text())["replicas"]]
+
+
+@contextlib.contextmanager
+def local_cluster(replicas: int, log_dir: Path, options: list[str], timeout: float):
+    """``deploy/local_cluster.py --replicas N`` for the duration of the block; yields its state."""
+    state = log_dir / f"cluster-{replicas}.json"
+    flags = [f"--option={opt}" for opt in options]
+    with open(log_dir / f"cluster-{replicas}.log", "wb") as out:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "deploy" / "local_cluster.py"), "--replicas", str(replicas),
+                                 "--port", "0", "--state", str(state), *flags],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not state.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"local_cluster.py with {replicas} replicas did not start; see {out.name}")
+            time.sleep(0.2)
+        yield json.loads(state.read_text())
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
 
 
 # --------------------------------------------------------------------------- one session
@@ -486,6 +565,15 @@ def print_report(results: dict) -> None:
         verdict = "OK" if r is not None and r <= TARGET_RATIO else "OVER TARGET"
         print(f"\np95 ratio rnnviz / trivial = {fmt(r, '.2f')}  (target ≤ {TARGET_RATIO}: {verdict});  "
               f"p50 ratio = {fmt(results.get('ratio_p50'), '.2f')}")
+    if "replica_ratio_p95" in results:
+        print(f"\n{results['replicas']} replicas / 1 replica, both behind nginx: "
+              f"p50 ratio = {fmt(results['replica_ratio_p50'], '.2f')}, "
+              f"p95 ratio = {fmt(results['replica_ratio_p95'], '.2f')} (below 1: the hall is served faster; "
+              f"{os.cpu_count()} CPU cores here, the load generator and nginx on them too)")
+    for label, a in apps.items():
+        top = a["memory_mb"].get("end_VmRSS_per_replica_max")
+        if top is not None:
+            print(f"{label}: largest replica's RSS at the end {top:.0f} MB")
     for label, a in apps.items():
         s = a["summary"]
         print(f"\n-- {label}: per page (hall p50/p95; lecturer's first visit cold/warm) --")
@@ -562,10 +650,13 @@ def over_budget(results: dict) -> list[str]:
 # --------------------------------------------------------------------------- main
 
 
-async def bench_app(server: Server, label: str, pages: list[Page], idx: list[int], args, rounds_runs: list,
-                    info: dict, *, warm: bool) -> None:
+async def bench_app(server: Server | Remote, label: str, pages: list[Page], idx: list[int], args,
+                    rounds_runs: list, info: dict, *, warm: bool, lecturers: int = 1) -> None:
+    """Warm-up (``lecturers`` at once: one per replica behind a balancer), then the hall."""
     if warm:
-        info["profile"] = await warmup(server, label, pages, idx, args.query, args.run_timeout)
+        profiles = await asyncio.gather(*(warmup(server, label, pages, idx, args.query, args.run_timeout)
+                                          for _ in range(lecturers)))
+        info["profile"] = profiles[0]
         info["memory_mb"]["after_warmup_VmRSS"] = server.memory().get("VmRSS")
     runs, wall, peak = await hall(server, label, pages, idx, args.sessions, args.query, args.run_timeout,
                                   args.order, args.ramp, args.seed)
@@ -645,6 +736,52 @@ async def main_async(args, targets: list[tuple[str, Path]]) -> dict:
     return results
 
 
+async def bench_remote(target: Remote, args, pages: list[Page], idx: list[int], lecturers: int) -> dict:
+    """The hall against one already running target: its figures, as ``results["apps"][label]``."""
+    await asyncio.to_thread(target.wait_ready, args.start_timeout)
+    info: dict = {"pages": [pages[i].file for i in idx], "url": target.http_url, "replicas": len(target.pids) or None,
+                  "memory_mb": {"idle_VmRSS": target.memory().get("VmRSS")}}
+    runs: list[Run] = []
+    for _round in range(args.rounds):
+        print(f"round {_round + 1}: {target.label}: {args.sessions} sessions × {len(idx)} pages …",
+              file=sys.stderr, flush=True)
+        await bench_app(target, target.label, pages, idx, args, runs, info, warm=args.warmup and _round == 0,
+                        lecturers=lecturers)
+    mem = target.memory()
+    info["memory_mb"].update(end_VmRSS=mem.get("VmRSS"), end_VmHWM=mem.get("VmHWM"),
+                             end_VmRSS_per_replica_max=mem.get("VmRSS_per_replica_max"))
+    info["summary"] = summarize(target.label, runs, pages, idx, args.sessions * args.rounds)
+    return info
+
+
+async def main_remote_async(args) -> dict:
+    """--url (one running target) or --replicas N (nginx before 1 replica, then before N)."""
+    log_dir = Path(tempfile.mkdtemp(prefix="rnnviz-load-"))
+    started = time.perf_counter()
+    pages = discover_pages(args.app.resolve())
+    idx = select_pages(pages, args.pages)
+    results: dict = {"sessions": args.sessions, "order": args.order, "warmup": args.warmup, "options": args.option,
+                     "rounds": args.rounds, "query": args.query, "apps": {}, "log_dir": str(log_dir),
+                     "pages_per_session": len(idx)}
+    if args.url:
+        target = Remote(args.url, "url", pids_from_state(args.state))
+        results["apps"]["url"] = await bench_remote(target, args, pages, idx, max(1, len(target.pids)))
+    else:
+        for k in (1, args.replicas):
+            label = f"{k} replica" + ("s" if k > 1 else "")
+            with local_cluster(k, log_dir, args.option, args.start_timeout * 2) as state:
+                target = Remote(state["url"], label, [r["pid"] for r in state["replicas"]])
+                results["apps"][label] = await bench_remote(target, args, pages, idx, k)
+        one, many = (results["apps"][label]["summary"] for label in results["apps"])
+        for q in ("p50", "p95"):
+            a, b = many[f"{q}_ms"], one[f"{q}_ms"]
+            results[f"replica_ratio_{q}"] = a / b if a and b else None
+        results["replicas"] = args.replicas
+    results["wall_s"] = time.perf_counter() - started
+    results["slow_pages"] = []
+    return results
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -669,6 +806,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="pass --server.maxCacheDataSize to both servers (e.g. '256mb')")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="a Streamlit option for both servers, e.g. runner.postScriptGC=false (repeatable)")
+    p.add_argument("--url", default=None,
+                   help="benchmark this already running server or load balancer (http://host:port) instead")
+    p.add_argument("--state", type=Path, default=None,
+                   help="with --url: deploy/local_cluster.py's state file, to read the replicas' memory")
+    p.add_argument("--replicas", type=int, default=None, metavar="N",
+                   help="the hall through nginx before 1 replica, then before N (deploy/local_cluster.py); "
+                        "reports the ratio")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     args = p.parse_args(argv)
@@ -676,11 +820,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--sessions must be between 1 and {MAX_SESSIONS}")
     if not 1 <= args.rounds <= 10:
         p.error("--rounds must be between 1 and 10")
+    if args.replicas is not None and not 2 <= args.replicas <= 16:
+        p.error("--replicas must be between 2 and 16 (it is compared with 1)")
+    if args.url and args.replicas:
+        p.error("--url and --replicas exclude each other")
+    if args.url and not re.match(r"^https?://", args.url):
+        p.error("--url must start with http:// or https://")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.url or args.replicas:
+        return finish(args, lambda: main_remote_async(args))
     targets: list[tuple[str, Path]] = []
     if not args.only_baseline:
         if not args.app.is_file():
@@ -689,8 +841,13 @@ def main(argv: list[str] | None = None) -> int:
         targets.append(("rnnviz", args.app.resolve()))
     if not args.no_baseline or args.only_baseline:
         targets.append(("trivial", args.baseline.resolve()))
+    return finish(args, lambda: main_async(args, targets))
+
+
+def finish(args, make_coro) -> int:
+    """Run the benchmark within --total-timeout, print the report, write --json; 1 if anything failed."""
     try:
-        results = asyncio.run(asyncio.wait_for(main_async(args, targets), args.total_timeout))
+        results = asyncio.run(asyncio.wait_for(make_coro(), args.total_timeout))
     except TimeoutError:
         print(f"error: the benchmark did not finish within --total-timeout {args.total_timeout:.0f} s",
               file=sys.stderr)

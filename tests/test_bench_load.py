@@ -101,6 +101,38 @@ def test_two_sessions_on_the_trivial_app(tmp_path):
     assert not [f for f in s["failures"] if "ref_hash" in f]
 
 
+def test_url_benchmarks_a_running_server(tmp_path):
+    """--url: nothing is started; the hall goes to the given server (here the trivial app, started
+    by the test), pages discovered from --app; memory read from --state's pids."""
+    import json
+
+    server = load.Server(load.TRIVIAL, "trivial", tmp_path, [])
+    try:
+        server.wait_ready(60)
+        state = tmp_path / "state.json"
+        state.write_text(json.dumps({"url": f"http://127.0.0.1:{server.port}",
+                                     "replicas": [{"port": server.port, "pid": server.proc.pid}]}))
+        out = tmp_path / "load.json"
+        code = _in_thread(load.main, ["--url", f"http://127.0.0.1:{server.port}/", "--state", str(state),
+                                      "--app", str(load.TRIVIAL), "-n", "2", "--pages", "home,1_",
+                                      "--total-timeout", "100", "--json", str(out)])
+    finally:
+        server.stop()
+    res = json.loads(out.read_text())
+    s = res["apps"]["url"]["summary"]
+    assert code == 0, s["failures"]
+    assert s["runs"] == s["expected_runs"] == 4 and s["failed_runs"] == 0 and s["exceptions"] == []
+    assert res["apps"]["url"]["memory_mb"]["end_VmRSS"] > 10
+
+
+def test_remote_target_and_its_arguments():
+    assert load.Remote("https://hall.example.org/rnnviz/", "x").url == "wss://hall.example.org/rnnviz/_stcore/stream"
+    assert load.Remote("http://127.0.0.1:8080", "x").memory() == {}   # no pids: no memory figures
+    for bad in (["--url", "127.0.0.1:8080"], ["--replicas", "1"], ["--url", "http://a", "--replicas", "2"]):
+        with pytest.raises(SystemExit):
+            load.parse_args(bad)
+
+
 class _FakeWS:
     """Replays serialized ForwardMsgs, as the server would send them."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import streamlit as st
 
@@ -29,11 +30,36 @@ def page_frame(file: str, *, lead: str) -> PageInfo:
         widgets.toggle("Lecture mode", key=lecture.KEY,
                        help="Larger type and fewer controls in view, for a projector.")
         st.divider()
+        rerun_on_reconnect()  # in the sidebar: an empty block there leaves no gap in the page
     lecture.apply_style()
     st.title(page.header)
     st.markdown(lead)
     runs.train_ahead()  # the lab's default run, once per server, so that a hall finds it done
     return page
+
+
+#: How often the frame's empty fragment reruns on its own: rarely (it only has to exist), and well
+#: under the browser's setInterval limit (2**31 ms, about 24.8 days; longer fires at once).
+RECONNECT_TICK = timedelta(hours=6)
+
+
+def rerun_on_reconnect() -> None:
+    """Make the page rerun itself when its browser reconnects, also to a process without its session.
+
+    Streamlit's frontend, on reconnecting, asks for a script run only if the last run had not
+    finished, a fragment ran, or the page holds a ``run_every`` fragment (App.tsx,
+    handleConnectionStateChanged: ``autoRerunIntervals.size > 0``). Without that, a page whose
+    server was restarted, or whose replica died behind a load balancer, stays on screen but dead
+    (its downloads do nothing) until the next click. This registers an empty ``run_every``
+    fragment, so the frontend requests a full run with the page's URL and widget values at once,
+    and the new process draws the same view. Costs one empty fragment run per tab every six hours.
+    """
+    _reconnect_anchor()
+
+
+@st.fragment(run_every=RECONNECT_TICK)
+def _reconnect_anchor() -> None:
+    """Draws nothing: it exists so that the frontend holds an auto-rerun interval (see above)."""
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import streamlit as st
 from page_driver import CHART, exception_report, open_page, push_each, timed_run
 
 from rnnviz.ui import HOME
-from rnnviz.ui.registry import available_pages
+from rnnviz.ui.registry import APP_ROOT, available_pages, page_info
 
 WARM_RERUNS = 3
 
@@ -40,6 +40,7 @@ def test_page_at_defaults(page_path, timings, apptest_warmed_up):
 
     assert at.get(CHART), f"{page_path} shows no chart at its defaults (expected at least one st.altair_chart)"
     assert at.title, f"{page_path} has no title: call rnnviz.ui.page_frame first"
+    assert at.title[0].value == page_info(str(APP_ROOT / page_path)).header, f"{page_path} shows another page's heading"
     expected = [HOME.title, *(page.title for page in available_pages())]
     assert _sidebar_titles(at)[:len(expected)] == expected, (
         f"{page_path}: the sidebar should list the pages by title, {expected}; "
