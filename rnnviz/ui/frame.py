@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from . import lecture, runs, urlstate, widgets
+from . import a11y, lecture, runs, urlstate, widgets
 from .registry import HOME, available_pages
 
 
@@ -25,6 +25,7 @@ def page_frame(title: str, *, icon: str, lead: str) -> None:
                        help="Larger type and fewer controls in view, for a projector.")
         st.divider()
     lecture.apply_style()
+    a11y.apply()
     st.title(title)
     st.markdown(lead)
     runs.train_ahead()  # the lab's default run, once per server, so that a hall finds it done
