@@ -4,12 +4,11 @@ import streamlit as st
 
 from rnnviz.charts.home import powers_chart, step_factor_chart
 from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import HOME, PAGES, cached, export, page_frame
+from rnnviz.ui import PAGES, cached, export, page_frame
 from rnnviz.ui.registry import available_pages
 
 page_frame(
-    "Vanishing and exploding gradients, live",
-    icon=HOME.icon,
+    __file__,
     lead=(
         "*The **cat**, which already ate a whole bowl of fish and then slept all afternoon in the sun, "
         "**was** full* — but *the **cats** … **were** full*. To choose *was* or *were*, a recurrent "

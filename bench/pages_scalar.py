@@ -81,7 +81,7 @@ def bench_pages() -> None:
          dict(w=4.0, b=3.0, f="relu", T=10_000, input="noise", amp=3.0, u=3.0, h0=2.0)),
         ("nonlinearity, defaults", "pages/2_Nonlinearity_derivatives.py", {}),
         ("nonlinearity, n=256 T=1000 ReLU g=3", "pages/2_Nonlinearity_derivatives.py",
-         dict(n=256, steps=1000, scale=3.0, nl="relu", in_scale=3.0)),
+         dict(n=256, T=1000, scale=3.0, f="relu", in_scale=3.0)),
     ]
     for label, path, state in cases:
         st.cache_data.clear()

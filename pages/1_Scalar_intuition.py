@@ -8,25 +8,22 @@ import streamlit as st
 import rnnviz
 from rnnviz.charts.scalar import (
     factor_chart,
-    format_magnitude,
     gradient_chart,
     phase_map_chart,
     powers_widget,
     state_chart,
     with_marker,
 )
+from rnnviz.charts.common import format_magnitude
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
 
-PAGE = PAGES[0]
 #: The phase map's grid: w and b in steps of 0.1 over the sliders' ranges (81 × 61 cells).
 W_RANGE, B_RANGE = (-4.0, 4.0), (-3.0, 3.0)
 MAP_STEPS = 200
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "With a single hidden unit every Jacobian is a plain number, so the gradient that flows "
         "from step T back to step k is a **product of T − k numbers**, one per step. Make every "

@@ -1,7 +1,5 @@
 """Nonlinearity derivatives: f′ is one factor of every step's Jacobian, and it is small almost everywhere."""
 
-import math
-
 import streamlit as st
 
 import rnnviz
@@ -12,16 +10,13 @@ from rnnviz.charts.nonlinearity import (
     histogram_chart,
     step_bound_chart,
 )
-from rnnviz.charts.scalar import format_magnitude
+from rnnviz.charts.common import format_magnitude
 from rnnviz.charts.spec import vega_spec
 from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
 
-PAGE = PAGES[1]
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "Every step of back-propagation multiplies the gradient by "
         "$J_t = \\operatorname{diag}(f'(a_t))\\,W$. The first factor belongs to the nonlinearity: "
@@ -52,23 +47,23 @@ st.subheader("Along a real trajectory of an n-unit RNN")
 preset_bar(
     [
         Preset("Healthy tanh", "Small weights and inputs: most aₜ near 0, most f′ near 1.",
-               {"n": 64, "scale": 0.5, "in_scale": 0.5, "bias": 0.0, "nl": "tanh"}),
+               {"n": 64, "scale": 0.5, "in_scale": 0.5, "bias": 0.0, "f": "tanh"}),
         Preset("Saturated sigmoid", "Large inputs push sigmoid into its tails: almost every f′ below 0.1.",
-               {"n": 64, "scale": 1.0, "in_scale": 3.0, "bias": 0.0, "nl": "sigmoid"}),
+               {"n": 64, "scale": 1.0, "in_scale": 3.0, "bias": 0.0, "f": "sigmoid"}),
         Preset("Sigmoid never escapes ¼", "No input, no bias: every unit sits near a = 0, where sigmoid "
                "is steepest, and still no f′ exceeds ¼. σ_max(W) ≈ 2 < 1/γ = 4: vanishing is guaranteed "
                "without any saturation.",
-               {"n": 64, "scale": 1.0, "in_scale": 0.0, "bias": 0.0, "nl": "sigmoid"}),
+               {"n": 64, "scale": 1.0, "in_scale": 0.0, "bias": 0.0, "f": "sigmoid"}),
         Preset("Dead ReLUs", "A negative bias switches most ReLU units off: f′ = 0 exactly.",
-               {"n": 64, "scale": 1.0, "in_scale": 0.5, "bias": -1.0, "nl": "relu"}),
+               {"n": 64, "scale": 1.0, "in_scale": 0.5, "bias": -1.0, "f": "relu"}),
         Preset("Exploding ReLU", "Weight scale 3: σ_max(W) ≈ 6 ≫ 1/γ; the states overflow float64.",
-               {"n": 128, "scale": 3.0, "in_scale": 1.0, "bias": 0.0, "nl": "relu", "steps": 1000}),
+               {"n": 128, "scale": 3.0, "in_scale": 1.0, "bias": 0.0, "f": "relu", "T": 1000}),
     ],
     page="nonlinearity",
     path=PAGE.path,
 )
 c1, c2, c3, c4 = st.columns(4)
-nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="nl", container=c1)
+nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", container=c1)
 n = widgets.slider("Hidden units n", key="n", min_value=2, max_value=256, value=64, step=1, container=c2)
 scale = widgets.slider("Weight scale g", key="scale", min_value=0.0, max_value=3.0, value=1.0, step=0.05,
                        container=c3, help="W has i.i.d. N(0, g²/n) entries: ρ(W) ≈ g and σ_max(W) ≈ 2g.")
@@ -78,7 +73,7 @@ with lecture.advanced("Bias, length and seed"):
     d1, d2, d3 = st.columns(3)
     bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-5.0, max_value=5.0, value=0.0,
                           step=0.1, container=d1)
-    steps = widgets.slider("Steps T", key="steps", min_value=10, max_value=1000, value=200, step=10,
+    steps = widgets.slider("Steps T", key="T", min_value=10, max_value=1000, value=200, step=10,
                            container=d2)
     seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=0, step=1, container=d3,
                           help="Draws W, U and the inputs; the same seed gives the same network.")
@@ -142,20 +137,10 @@ if result is not None:
                  r" \le \max_i |f'(a_t)_i|\;\sigma_{\max}(W) \le \gamma\,\sigma_{\max}(W)")
         st.latex(r"\sigma_{\max}(W) < \frac{1}{\gamma}\ \Longrightarrow\ "
                  r"\left\|\frac{\partial h_T}{\partial h_k}\right\|_2 \le (\gamma\,\sigma_{\max})^{T-k} \to 0")
-        verdict = (
-            f"Here **σ_max(W) = {chk.sigma_max:.3f} < 1/γ = {chk.threshold:g}**, so every step shrinks "
-            f"every gradient by at least the factor γ·σ_max = {chk.step_bound:.3f}: vanishing is "
-            "**guaranteed**, whatever the inputs (Pascanu et al. 2013's sufficient condition)."
-            if chk.sufficient_for_vanishing else
-            f"Here **σ_max(W) = {chk.sigma_max:.3f} ≥ 1/γ = {chk.threshold:g}**: the sufficient "
-            "condition for vanishing of Pascanu et al. (2013) fails, and their *necessary* condition "
-            "for exploding holds — gradients *may* explode, but saturation can still make them vanish."
-        )
-        total = float(s.log_step_bound.sum()) / math.log(10)
         st.markdown(
-            verdict + f" With the derivatives of this trajectory the bound is tighter: over the "
+            chk.summary + f" With the derivatives of this trajectory the bound is tighter: over the "
             f"{s.log_step_bound.size} steps, ‖∂h_T/∂h_0‖₂ ≤ ∏ₜ max|f′|·σ_max = "
-            f"**{format_magnitude(total)}** (per step e^{s.mean_log_step_bound:.3f} on average)."
+            f"**{format_magnitude(s.log10_total_step_bound)}** (per step e^{s.mean_log_step_bound:.3f} on average)."
         )
         st.markdown(
             "With sigmoid, γ = ¼: the product shrinks unless ‖W‖ > 4. The condition is on the "

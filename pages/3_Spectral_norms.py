@@ -8,18 +8,13 @@ import streamlit as st
 import rnnviz
 from rnnviz import spectral as sp
 from rnnviz.charts import spectral as ch
-from rnnviz.charts.scalar import format_magnitude
+from rnnviz.charts.common import format_magnitude, format_radius
 from rnnviz.charts.spec import vega_spec
-from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
-from rnnviz.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_SIDE, UPLOAD_TYPES, parse_matrix, upload_digest
+from rnnviz.ui import (Preset, cached, export, guard, lecture, page_frame, preset_bar, preset_button, requests,
+                       widgets)
 
-PAGE = next(p for p in PAGES if p.path.endswith("3_Spectral_norms.py"))
-LN10 = math.log(10)
-
-page_frame(
-    "Jacobian products, spectral norms and eigenvalues",
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "With many hidden units the gradient from step T back to step k is multiplied by a "
         "**product of matrices**, one step Jacobian $J_t = \\operatorname{diag}(f'(a_t))\\,W$ per step. "
@@ -34,8 +29,7 @@ KIND_HELP = ("gaussian: entries N(0, σ²/n) · orthogonal: σ × a random ortho
              "identity: σ·I · nilpotent: [[8, 8], [−8, −8]] at its tanh fixed point · "
              "upload: your own matrix (.npy or .csv)")
 
-preset_bar(
-    [
+PRESETS = [
         Preset("Nilpotent trap",
                "W = [[8, 8], [−8, −8]] has only the eigenvalue 0, yet at the fixed point h* = (0, ½) the "
                "gradient doubles every step: J² = 2J, so ‖Jˡ‖ = 2^(l−1)·√200.",
@@ -65,10 +59,9 @@ preset_bar(
                "A fresh Gaussian matrix at every step, linear: the measured growth rates sit on "
                "Newman's (1986) exact Lyapunov exponents.",
                {"W": "gaussian", "n": 16, "scale": 1.0, "f": "linear", "T": 3000, "iid": True}),
-    ],
-    page="spectral",
-    path=PAGE.path,
-)
+]
+NILPOTENT_TRAP = PRESETS[0]
+preset_bar(PRESETS, page="spectral", path=PAGE.path)
 
 c1, c2, c3, c4, c5 = st.columns(5)
 kind = widgets.select("Recurrent matrix W", KINDS, key="W", container=c1, help=KIND_HELP)
@@ -83,7 +76,7 @@ T = widgets.number("Steps T", key="T", min_value=1, max_value=10_000, value=300,
                         "stay finite however far they fall or climb.")
 with lecture.advanced("Inputs, bias, seed, independent matrices"):
     d1, d2, d3, d4 = st.columns(4)
-    input_scale = widgets.slider("Input scale", key="input", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
+    input_scale = widgets.slider("Input scale", key="in_scale", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
                                  container=d1, help="Each unit receives x_t ~ N(0, s²) (U = I); 0: no input.")
     bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-3.0, max_value=3.0, value=0.0, step=0.1,
                           container=d2)
@@ -98,23 +91,8 @@ with lecture.advanced("Inputs, bias, seed, independent matrices"):
 W_given, digest = None, ""
 source = kind
 if kind == "upload":
-    file = st.file_uploader(
-        f"Your recurrent matrix W (.npy or .csv, square, at most {MAX_UPLOAD_SIDE} × {MAX_UPLOAD_SIDE} "
-        f"and {MAX_UPLOAD_BYTES // 2**20} MB)", type=list(UPLOAD_TYPES), key="upload",
-        help="Saved with np.save('W.npy', W) (never unpickled), or comma-separated numbers, one row per line.")
-    source = "gaussian"
-    if file is None:
-        st.info("No file yet: the page shows the Gaussian matrix meanwhile.", icon=":material/upload_file:")
-    else:
-        data = file.getvalue()
-        with guard(f"Uploaded file '{file.name}'"):
-            W_given = parse_matrix(data, file.name)
-            digest = upload_digest(data)
-            source = "given"
-            st.success(f"Using your {W_given.shape[0]} × {W_given.shape[0]} matrix from '{file.name}'.",
-                       icon=":material/check_circle:")
-        if W_given is None:
-            st.caption("The rest of the page shows the Gaussian matrix until a valid file is uploaded.")
+    W_given, digest = widgets.matrix_upload("Your recurrent matrix W", meanwhile="the Gaussian matrix")
+    source = "gaussian" if W_given is None else "given"
 
 if iid and source in ("nilpotent", "given"):
     st.info("A fresh matrix every step needs a random kind; it is ignored for this matrix.",
@@ -125,12 +103,10 @@ setting = sp.Setting(source=source, n=int(n), scale=float(scale), seed=int(seed)
 
 
 key = dataclasses.astuple(setting)   # scalars only: the cache key (an upload adds the hash of its bytes)
-#: Session state: (key, digest, seconds) of the setting whose whole horizon the viewer asked for.
-FULL = "full_horizon"
 #: The longest wait the full-horizon button offers (seconds, estimated).
 MAX_FULL_WAIT = 20.0
-asked = st.session_state.get(FULL)
-budget = asked[2] if asked is not None and asked[:2] == (key, digest) else 1.0   # work-plan seconds
+# The work-plan seconds: 1 (the default), or more for these settings once the viewer asked for every step.
+budget = requests.granted("full_horizon", (key, digest), default=1.0)
 
 
 @cached(max_entries=16)
@@ -142,19 +118,14 @@ def analyse(key: tuple, digest: str, _W, budget: float):
 
 @cached(max_entries=64)
 def at_step(key: tuple, t: int, digest: str, _W, budget: float):
-    r = analyse(key, digest, _W, budget)
-    last = r.T if r.overflow_step is None else r.overflow_step - 1       # the window's last step
-    if t == last and r.J_last is not None and not r.iid:
-        return r.W_spectrum, sp.matrix_spectrum(r.J_last)      # the default t = T: no second forward pass
-    W_t, J_t = sp.step_at(sp.Setting(*key), t, _W)
-    return sp.matrix_spectrum(W_t), sp.matrix_spectrum(J_t)
+    return sp.spectra_at(sp.Setting(*key), t, _W, analysis=analyse(key, digest, _W, budget))
 
 
 @cached(max_entries=16)
 def specs(key: tuple, digest: str, _W, budget: float) -> dict:
     r = analyse(key, digest, _W, budget)
     out = {"steps": vega_spec(ch.step_spectra_chart(r.spectra.steps, r.spectra.singular_values, r.spectra.radius,
-                                                    gamma_sigma=r.verdict.rate))}
+                                                    gamma_sigma=r.verdict.step_bound))}
     if r.chain is None:           # the product failed; the page says so where it would be drawn
         return out
     extra = None
@@ -189,12 +160,6 @@ if result is None:
 r = result
 v = r.verdict
 
-
-def radius_text(radius: float, norm: float) -> str:
-    """A spectral radius at rounding level (a nilpotent matrix: ~1e-15) is shown as 0."""
-    return "≈ 0" if radius <= 1e-12 * max(norm, 1e-300) else f"{radius:.4g}"
-
-
 # ------------------------------------------------------------------------------------- notes
 notes = []
 if r.held_at_fixed_point:
@@ -205,48 +170,40 @@ if r.held_at_fixed_point:
         "The n, scale, nonlinearity, input and bias controls do not apply.")
 if r.iid:
     notes.append("**Fresh matrix every step:** W_t is drawn anew at each step (seeded by the seed and t)"
-                 + (f"; with n = {r.W.shape[0]} the page runs T = {r.T:,} steps." if r.T < T else "."))
+                 + (f"; with n = {r.n} the page runs T = {r.T:,} steps." if r.T < T else "."))
 if r.overflow_step is not None:
     notes.append(f"**The forward pass overflowed float64 at step {r.overflow_step:,}** (the states explode, "
                  f"too); everything below uses the {r.overflow_step - 1:,} steps before it.")
-usable = r.T if r.overflow_step is None else r.overflow_step - 1   # the steps before any overflow
-truncated = r.plan.product_truncated and r.window < usable
-full_seconds = sp.full_horizon_budget(r.W.shape[0], usable) if truncated and not r.iid else None
-full_wait = None if full_seconds is None else sp.estimated_seconds(full_seconds)
-offer_full = full_wait is not None and full_wait <= MAX_FULL_WAIT
-if truncated:
+offer_full = r.full_horizon_wait is not None and r.full_horizon_wait <= MAX_FULL_WAIT
+if r.product_truncated:
     notes.append(
         f"**Long horizon, large n:** each step of the product costs a QR and an SVD of an n × n matrix "
-        f"(~n³ operations), so at n = {r.W.shape[0]} the product spectrum, the Lyapunov exponents and the "
-        f"bound chain cover the **last {r.window:,} of {usable:,} steps**, to keep the page quick. "
+        f"(~n³ operations), so at n = {r.n} the product spectrum, the Lyapunov exponents and the "
+        f"bound chain cover the **last {r.window:,} of {r.usable_steps:,} steps**, to keep the page quick. "
         + ("Compute all of them with the button below, or lower n." if offer_full else "Lower n to see all of them."))
 if r.plan.spectra_sampled:
     notes.append(f"The per-step chart samples {len(r.spectra.steps):,} of the steps, evenly spread.")
 for note in notes:
     st.caption(":material/info: " + note)
 
-
-def ask_full(setting_key: tuple, upload: str, seconds: float) -> None:
-    st.session_state[FULL] = (setting_key, upload, seconds)
-
-
 if offer_full:
-    st.button(f"Compute all {usable:,} steps (about {math.ceil(full_wait)} s)", key="full",
-              icon=":material/all_inclusive:", on_click=ask_full, args=(key, digest, full_seconds),
-              help="The product spectrum, the Lyapunov exponents and the bound chain over every step; "
-                   "kept for these settings until you change one.")
+    requests.button("full_horizon", (key, digest), grant=r.full_horizon_budget, key="full",
+                    label=f"Compute all {r.usable_steps:,} steps (about {math.ceil(r.full_horizon_wait)} s)",
+                    icon=":material/all_inclusive:",
+                    help="The product spectrum, the Lyapunov exponents and the bound chain over every step; "
+                         "kept for these settings until you change one.")
 
 # ------------------------------------------------------------------------------------- verdict
 st.subheader("Pascanu et al. (2013): what σ_max(W) guarantees")
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("σ_max(W) = ‖W‖₂" if not r.iid else "max_t σ_max(W_t)", f"{v.sigma_max:.4g}")
-m2.metric("ρ(W), spectral radius" + (" of W₁" if r.iid else ""), radius_text(v.radius, v.sigma_max))
+m2.metric("ρ(W), spectral radius" + (" of W₁" if r.iid else ""), format_radius(v.radius, v.sigma_max))
 m3.metric("γ = sup |f′|", f"{v.gamma:g}", help="tanh, ReLU, linear: 1; sigmoid: ¼.")
-m4.metric("γ · σ_max(W)", f"{v.rate:.4g}", delta="< 1: must vanish" if v.regime == "vanishing" else
+m4.metric("γ · σ_max(W)", f"{v.step_bound:.4g}", delta="< 1: must vanish" if v.regime == "vanishing" else
           ("> 1: may explode" if v.regime == "may_explode" else "= 1: boundary"),
           delta_color="off", delta_arrow="down" if v.regime == "vanishing" else "up")
 m5.metric(f"‖∂h_T/∂h_k‖₂ at T − k = {r.window:,}",
-          "—" if r.chain is None else format_magnitude(r.chain.log_product_norm[-1] / LN10))
+          "—" if r.chain is None else format_magnitude(r.chain.log10_gradient))
 st.latex(r"\sigma_{\max}(W) < \tfrac{1}{\gamma}\ \text{(sufficient for vanishing)},\qquad "
          r"\sigma_{\max}(W) > \tfrac{1}{\gamma}\ \text{(necessary for exploding)}")
 box = {"vanishing": st.success, "may_explode": st.warning}.get(v.regime, st.info)
@@ -256,8 +213,6 @@ box(v.message, icon=":material/gavel:")
 st.subheader("Eigenvalues of W and of the step Jacobian J_t")
 left, right = st.columns([3, 2])
 with right:
-    if "t" in st.session_state and st.session_state["t"] > r.T:
-        st.session_state["t"] = r.T
     t = widgets.slider("Step t", key="t", min_value=1, max_value=max(2, r.T), value=max(2, r.T), step=1,
                        help="Which step's Jacobian J_t to show (t = T is the last step).")
     t = min(int(t), r.T)
@@ -266,10 +221,10 @@ with right:
         w_spec, j_spec = at_step(key, t, digest, W_given, budget)
     if j_spec is not None:
         e1, e2 = st.columns(2)
-        e1.metric("ρ(W)" if not r.iid else "ρ(W_t)", radius_text(w_spec.radius, w_spec.norm))
+        e1.metric("ρ(W)" if not r.iid else "ρ(W_t)", format_radius(w_spec.radius, w_spec.norm))
         e2.metric("‖W‖₂" if not r.iid else "‖W_t‖₂", f"{w_spec.norm:.4g}")
         e3, e4 = st.columns(2)
-        e3.metric("ρ(J_t)", radius_text(j_spec.radius, j_spec.norm))
+        e3.metric("ρ(J_t)", format_radius(j_spec.radius, j_spec.norm))
         e4.metric("‖J_t‖₂", f"{j_spec.norm:.4g}")
     st.latex(r"J_t = \frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}\big(f'(a_t)\big)\,W")
     st.latex(r"\rho(J_t) \le \|J_t\|_2 \le \gamma\,\|W\|_2")
@@ -293,14 +248,14 @@ with right:
         "**Notice:** the shaded band spans all singular values of J_t, the solid line is the largest; the "
         "largest never crosses the orange line γ·σ_max(W). Steps below the grey line 1 shrink *every* "
         "gradient; above it, some direction is stretched."
-        + (" The dashed orange line is ρ(J_t), always at or below the norm." if r.W.shape[0] <= sp.RADIUS_OVER_TIME_MAX_N
+        + (" The dashed orange line is ρ(J_t), always at or below the norm." if r.n <= sp.RADIUS_OVER_TIME_MAX_N
            else ""))
 
 # ------------------------------------------------------------------------------------- product
-def product_sections() -> None:
-    """The product spectrum, the Lyapunov exponents and the bound chain (all need the product)."""
-    zero_steps = (r.chain.log_norm_product == -math.inf).nonzero()[0]
-    dead = int(zero_steps[0]) if zero_steps.size else None     # first distance with a zero J_t
+def product_sections(r: sp.SpectralAnalysis, chart_specs: dict) -> None:
+    """The product spectrum, the Lyapunov exponents and the bound chain of ``r`` (all need the product),
+    drawn from their ``chart_specs``."""
+    dead = r.first_dead_distance
     st.subheader("The gradient path ∂h_T/∂h_k: every singular value, every distance")
     left, right = st.columns([3, 2])
     with left:
@@ -311,22 +266,20 @@ def product_sections() -> None:
             notice="each singular value falls or climbs along a straight line in log scale — exponential "
                    "vanishing or exploding, at its own rate μᵢ (the slope). The fan spreads: the gradient keeps "
                    "only a few directions alive."
-                   + (" Exact zero singular values (−∞ in log) are not drawn." if (r.product_log_sv[1:] == -math.inf).any() else "")
-                   + (f" **From distance {dead:,} on the product is exactly zero:** J_t at step {r.T - dead + 1:,} is the "
+                   + (" Exact zero singular values (−∞ in log) are not drawn." if r.product_has_zeros else "")
+                   + (f" **From distance {dead:,} on the product is exactly zero:** J_t at step {r.dead_step:,} is the "
                       "zero matrix (every unit had f′ = 0 — dead ReLUs), so no gradient gets past it."
                       if dead is not None else "")
-                   + (f" Lines shown: {len(ch.line_indices(r.W.shape[0]))} of {r.W.shape[0]} singular values, evenly spread."
-                      if r.W.shape[0] > 12 else ""))
+                   + (f" Lines shown: {len(ch.line_indices(r.n))} of {r.n} singular values, evenly spread."
+                      if r.n > 12 else ""))
     with right:
         export.show(chart_specs["lyapunov"], name="Lyapunov exponents")
         if r.theory is not None:
             st.latex(r"\mu_k = \log\sigma + \tfrac12\big(\log\tfrac{2}{n} + \psi(\tfrac{n-k+1}{2})\big)"
                      if r.theory_label.startswith("Newman") else
                      r"\sigma_i(M^{L})^{1/L} \to |\lambda_i(M)|")
-            err = max((abs(a - b) for a, b in zip(r.lyapunov, r.theory) if math.isfinite(a) and math.isfinite(b)),
-                      default=float("nan"))
             st.caption(f"**Notice:** the bars (measured over {r.window:,} steps) sit on the black ticks "
-                       f"({r.theory_label}); the largest gap is {err:.2g} per step.")
+                       f"({r.theory_label}); the largest gap is {r.theory_gap:.2g} per step.")
         else:
             st.caption(("All growth rates are −∞: the product over the window is exactly zero. " if dead is not None else "")
                        + f"**Notice:** these are the slopes of the lines on the left, measured over {r.window:,} steps. "
@@ -345,9 +298,9 @@ def product_sections() -> None:
         st.markdown(
             f"At distance T − k = **{L:,}**:\n\n"
             "| | value |\n|---|---|\n"
-            f"| actual ‖∂h_T/∂h_k‖₂ | **{format_magnitude(r.chain.log_product_norm[-1] / LN10)}** |\n"
-            f"| ∏ ‖J_t‖₂ | **{format_magnitude(r.chain.log_norm_product[-1] / LN10)}** |\n"
-            f"| (γ·σ_max(W))^(T−k) | **{format_magnitude(r.chain.log_uniform_bound[-1] / LN10)}** |")
+            f"| actual ‖∂h_T/∂h_k‖₂ | **{format_magnitude(r.chain.log10_gradient)}** |\n"
+            f"| ∏ ‖J_t‖₂ | **{format_magnitude(r.chain.log10_norm_product)}** |\n"
+            f"| (γ·σ_max(W))^(T−k) | **{format_magnitude(r.chain.log10_uniform_bound)}** |")
         st.caption(
             "**Notice:** the lines never cross — "
             + ("each inequality holds at every distance." if r.chain.holds else
@@ -361,7 +314,7 @@ if r.chain is None:
     st.subheader("The gradient path ∂h_T/∂h_k")
     st.error(f"**Product spectrum:** {r.product_error}", icon=":material/error:")
 else:
-    product_sections()
+    product_sections(r, chart_specs)
 
 
 # ------------------------------------------------------------------------------------- gated cure
@@ -409,8 +362,8 @@ if gru_applies:
         elif gru is not None:
             with g_left:
                 export.show(gru_chart, name="Plain RNN and GRU gradient paths")
-            plain_top = r.product_log_sv[gru.window, 0] / LN10   # row d is distance d; the GRU's window can be shorter
-            gru_top = gru.log_sv[-1, 0] / LN10
+            plain_top = r.log10_top_singular_value(gru.window)   # the GRU's window can be shorter
+            gru_top = gru.log10_top_singular_value
             with g_right:
                 k1, k2 = st.columns(2)
                 k1.metric(f"plain RNN: σ₁ at T − k = {gru.window:,}", format_magnitude(plain_top))
@@ -444,7 +397,7 @@ with left:
         "the Jacobian as $W^\\top \\operatorname{diag}(f')$, which gives the transpose $[[8, 6], [−8, −6]]$ "
         "up to the transpose of W — same eigenvalues 0 and 2, same norms.)")
 with right:
-    st.button("Show me: load the nilpotent example", key="nilpotent", icon=":material/bolt:",
-              on_click=lambda: st.session_state.update({"W": "nilpotent", "T": 60, "t": 60}))
+    preset_button(NILPOTENT_TRAP, page="spectral", label="Show me: load the nilpotent example", key="nilpotent",
+                  icon=":material/bolt:")
     st.caption(f"b = ({ex.b[0]:.4f}, {ex.b[1]:.4f}); the bound chain then shows the measured ‖Jˡ‖ on "
                "the closed form 2^(l−1)·√200 (black dots).")

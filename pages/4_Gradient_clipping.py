@@ -8,13 +8,10 @@ import streamlit as st
 import rnnviz
 from rnnviz.charts import clipping as charts
 from rnnviz.ui import Preset, cached, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.registry import PAGES
 
-PAGE = next(p for p in PAGES if p.path == "pages/4_Gradient_clipping.py")
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "*\"If your derivatives explode or you see NaNs, just apply gradient clipping: look at your "
         "gradient vector, and if it is bigger than some threshold, re-scale it so that it is not too "
@@ -270,17 +267,17 @@ preset_bar(
     [
         Preset("Thrown off the cliff", "The default: from (5, −2.9) with η = 0.5 the unclipped run meets the "
                "wall at iteration 38 and one step of length 5 throws it onto a plateau; the clipped run "
-               "ends in the valley.", {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "it": 100}),
+               "ends in the valley.", {"w0": 5.0, "b0": -2.9, "lr": 0.5, "mc": 1.0, "its": 100}),
         Preset("A tiny η is not enough", "η = 0.05: a typical step is 0.003 long, yet at the wall one "
                "step is 0.8 — over two hundred times longer. The unclipped run still ends far worse.",
-               {"w0": 5.0, "b0": -2.9, "lr": 0.05, "mc": 1.0, "it": 300}),
+               {"w0": 5.0, "b0": -2.9, "lr": 0.05, "mc": 1.0, "its": 300}),
         Preset("Blows up without clipping", "From (5.2, −3.1) with η = 1 the unclipped run meets a gradient "
                "of norm ≈ 6,200 at the wall and is flung out of the |w|, |b| ≤ 50 window at iteration 4; "
                "with clipping (c = 1) the same start ends in the valley.",
-               {"w0": 5.2, "b0": -3.1, "lr": 1.0, "mc": 1.0, "it": 100}),
+               {"w0": 5.2, "b0": -3.1, "lr": 1.0, "mc": 1.0, "its": 100}),
         Preset("Thrown 27 units", "From (4.5, −2.4) with η = 1 the step at iteration 3 is 27 units long: "
                "the run lands at (18.4, 20.6), on a plateau where it never moves again.",
-               {"w0": 4.5, "b0": -2.4, "lr": 1.0, "mc": 1.0, "it": 100}),
+               {"w0": 4.5, "b0": -2.4, "lr": 1.0, "mc": 1.0, "its": 100}),
     ],
     page="clip",
     path=PAGE.path,
@@ -295,7 +292,7 @@ with guard("The cliff"):
         lr = widgets.slider("learning rate η", key="lr", min_value=0.05, max_value=2.0, value=0.5, step=0.05)
         mc = widgets.slider("clipping threshold c", key="mc", min_value=0.1, max_value=5.0, value=1.0, step=0.1,
                             help="Clipping by norm, as PyTorch's clip_grad_norm_: no step is longer than η·c.")
-        iters = widgets.slider("iterations", key="it", min_value=10, max_value=300, value=100, step=10)
+        iters = widgets.slider("iterations", key="its", min_value=10, max_value=300, value=100, step=10)
         st.latex(r"\theta \leftarrow \theta - \eta\,\min\!\big(1, \tfrac{c}{\lVert\nabla E\rVert}\big)\,\nabla E")
     free, held = paths(float(w0), float(b0), float(lr), float(mc), int(iters))
     runs = {RUN_FREE: free, RUN_HELD: held}

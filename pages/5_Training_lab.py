@@ -1,17 +1,11 @@
 """Training lab: train a vanilla RNN on "The cat … was / The cats … were" and watch its gradients."""
 
-import time
-
 import streamlit as st
 
 import rnnviz
 from rnnviz.charts import training as charts
-from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, widgets
-from rnnviz.ui.cache import single_flight
-from rnnviz.ui.runs import Result, run_store, sweep_store
-from rnnviz.ui.registry import PAGES
+from rnnviz.ui import Preset, export, guard, lecture, page_frame, preset_bar, runs, widgets
 
-PAGE = next(p for p in PAGES if p.path == "pages/5_Training_lab.py")
 
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 HIDDEN_SIZES = (2, 4, 8, 16, 32, 64, 128)
@@ -41,9 +35,8 @@ JACOBIAN_LATEX = {
 SWEEP_SEEDS = (1, 2, 3)
 DEFAULTS = rnnviz.TrainingConfig()
 
-page_frame(
-    PAGE.title,
-    icon=PAGE.icon,
+PAGE = page_frame(
+    __file__,
     lead=(
         "*\"The **cat**, which already ate …, **was** full\"* — *\"the **cats**, which already ate …, "
         "**were** full\"*. Here a real vanilla RNN learns exactly that: it reads *cat* or *cats*, then "
@@ -61,7 +54,7 @@ def widget_values(cfg) -> dict:
     def label(names: dict, value: str) -> str:
         return next(k for k, v in names.items() if v == value)
 
-    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "g": cfg.init_scale,
+    values = {"L": cfg.gap, "f": cfg.nonlinearity, "n": cfg.hidden, "scale": cfg.init_scale,
               "opt": label(OPTIMIZER_NAMES, cfg.optimizer), "lr": cfg.learning_rate, "its": cfg.iterations,
               "B": cfg.batch, "clip": label(CLIP_NAMES, cfg.clipping), "c": cfg.threshold, "mom": cfg.momentum,
               "enc": label(ENCODING_NAMES, cfg.encoding), "seed": cfg.seed, "cell": label(CELL_NAMES, cfg.cell)}
@@ -98,18 +91,6 @@ SCENARIOS.append(Preset(
     {**widget_values(rnnviz.TRAINING_SCENARIOS["gru_cure"]), "cmp": True}))
 
 
-HALTED = "_lab_halted"
-PARTIAL = "_lab_partial"
-
-
-def _halt(cfg) -> None:
-    st.session_state[HALTED] = cfg
-
-
-def _resume() -> None:
-    st.session_state.pop(HALTED, None)
-
-
 # ----------------------------------------------------------------------------- controls
 
 preset_bar(SCENARIOS, page="training", path=PAGE.path)
@@ -142,7 +123,7 @@ with c2:
                        help="h_t = f(W h_{t-1} + U x_t + b). tanh is bounded; ReLU and linear are not. "
                             "Plain RNN only: gated cells use tanh and sigmoid gates.")
     n = widgets.select_slider("Hidden units n", HIDDEN_SIZES, key="n", value=DEFAULTS.hidden)
-    g = widgets.slider("Initial scale g of W", key="g", min_value=0.1, max_value=3.0, value=DEFAULTS.init_scale,
+    g = widgets.slider("Initial scale g of W", key="scale", min_value=0.1, max_value=3.0, value=DEFAULTS.init_scale,
                        step=0.1, help="W starts with entries N(0, g²/n): spectral radius ≈ g, largest singular "
                                       "value ≈ 2g.")
 with c3:
@@ -190,65 +171,22 @@ if cfg is not None:
 
 # ----------------------------------------------------------------------------- training
 
-def train_live(cfg, key="stop"):
-    """Train with a progress bar, a live loss/accuracy chart and a stop button; store the result."""
-    bar = st.progress(0.0, text=f"Training the {charts.CELL_LABELS[cfg.cell]} …")
-    stop = st.empty()
-    stop.button("Stop training", key=key, icon=":material/stop_circle:", on_click=_halt, args=(cfg,))
-    live = st.empty()
-    steps: list = []
-    st.session_state[PARTIAL] = (cfg, steps)
-    start = last = time.perf_counter()
-    losses, accs = [], []
-    for step in rnnviz.iterate_training(cfg):
-        steps.append(step)
-        losses.append(step.loss)
-        accs.append(step.accuracy)
-        now = time.perf_counter()
-        if now - last > 0.25 or step.nonfinite is not None:
-            last = now
-            bar.progress(step.iteration / cfg.iterations,
-                         text=f"Training the {charts.CELL_LABELS[cfg.cell]} … iteration {step.iteration} of {cfg.iterations} · "
-                              f"loss {step.loss:.3g} · accuracy {step.accuracy:.0%}")
-            live.vega_lite_chart(charts.training_live_spec(losses, accs, iterations=cfg.iterations), width="stretch")
-    seconds = time.perf_counter() - start
-    result = Result(rnnviz.summarize_training(cfg, steps), seconds)
-    run_store().put(cfg, result)
-    st.session_state.pop(PARTIAL, None)
-    bar.empty()
-    stop.empty()
-    live.empty()
-    return result
-
-
 result = None
 stopped = False
 # Comparison mode: the other model of the pair (plain RNN ↔ gated cell), same everything else.
-partner_cfg = None
-if cfg is not None and compare:
-    partner_cfg = cfg.replace(cell="gru") if cfg.cell == "rnn" else cfg.replace(cell="rnn")
+partner_cfg = cfg.partner if cfg is not None and compare else None
 if cfg is not None:
     st.header("Training" + (f": the {charts.CELL_LABELS[cfg.cell]}" if cfg.cell != "rnn" else ""))
-    halted = st.session_state.get(HALTED)
-    if halted is not None and halted not in (cfg, partner_cfg):
-        st.session_state.pop(HALTED, None)
-        halted = None
-    result = run_store().get(cfg)
-    if result is None and halted == cfg:
+    runs.keep_only(cfg, partner_cfg)
+    with guard("Training"):
+        result = runs.train(cfg, key="stop")
+    halt = runs.halted(cfg)
+    if halt is not None:
         stopped = True
-        partial_cfg, partial_steps = st.session_state.get(PARTIAL, (None, []))
-        if partial_cfg == cfg and partial_steps:
-            result = Result(rnnviz.summarize_training(cfg, list(partial_steps)), float("nan"))
-        st.info(f"Training stopped by you after {len(partial_steps) if partial_cfg == cfg else 0} of "
-                f"{cfg.iterations} iterations; what it had learned so far is shown below.",
-                icon=":material/stop_circle:")
-        st.button("Train to the end", key="resume", icon=":material/play_arrow:", on_click=_resume)
-    elif result is None:
-        with guard("Training"):
-            # a hall on a cold server: one session trains these settings, the others wait for it
-            with single_flight(cfg, waiting="Another viewer is training exactly these settings; "
-                                            "its result appears here in a moment."):
-                result = run_store().get(cfg) or train_live(cfg)
+        result = runs.partial(cfg)
+        st.info(f"Training {halt} by you after {runs.iterations_done(cfg)} of {cfg.iterations} iterations; "
+                "what it had learned so far is shown below.", icon=":material/stop_circle:")
+        runs.resume_button(cfg, label="Resume" if halt == "paused" else "Train to the end", key="resume")
 
 # ----------------------------------------------------------------------------- results
 
@@ -264,8 +202,7 @@ if result is not None:
     m4.metric("Training time", "—" if stopped else f"{result.seconds:.2f} s")
 
     if run.diverged_at is not None:
-        before = run.grad_norm[: run.diverged_at - 1]
-        peak = f"; the gradient norm had reached {before.max():.3g}" if before.size else ""
+        peak = "" if run.peak_grad_norm is None else f"; the gradient norm had reached {run.peak_grad_norm:.3g}"
         st.warning(
             f"**Training stopped at iteration {run.diverged_at}: {charts.divergence_text(run)}.** "
             f"The numbers overflowed float64{peak}. This is the exploding gradient of the lecture: one "
@@ -290,20 +227,19 @@ if result is not None:
         export.show(result.spec("grad", charts.grad_norm_spec), name="Gradient norm per iteration")
     with right:
         if cfg.clipping == "norm":
-            share = run.clipped.mean()
-            st.markdown(f"Clipping by global norm acted in **{share:.0%}** of the iterations "
+            st.markdown(f"Clipping by global norm acted in **{run.clipped_share:.0%}** of the iterations "
                         f"(points on the line above the threshold c = {cfg.threshold:g}).")
             st.latex(r"g \leftarrow \min\!\Big(1,\ \frac{c}{\lVert g\rVert_2 + 10^{-6}}\Big)\, g")
         elif cfg.clipping == "value":
             st.markdown(f"Clipping by value cut at least one gradient entry to ±{cfg.threshold:g} in "
-                        f"**{run.clipped.mean():.0%}** of the iterations. The line shows the norm before "
+                        f"**{run.clipped_share:.0%}** of the iterations. The line shows the norm before "
                         "clipping; value clipping bounds each entry, not the norm, and turns the direction.")
             st.latex(r"g_i \leftarrow \min(\max(g_i, -c),\ c)")
         else:
             st.markdown("No clipping: every update is θ ← θ − lr · (the full gradient), however large.")
-        zero = (run.grad_norm == 0).nonzero()[0]
-        if zero.size:
-            st.markdown(f"From iteration {zero[0] + 1} the gradient is exactly 0 in {zero.size} iterations "
+        first_zero, zeros = run.zero_gradient_iterations
+        if zeros:
+            st.markdown(f"From iteration {first_zero} the gradient is exactly 0 in {zeros} iterations "
                         "(drawn on the axis floor): the network is so sure of every answer that float64 "
                         "rounds its error to nothing.")
         st.caption("**Notice:** the norm is on a log axis. A spike of many orders of magnitude is an exploding "
@@ -331,27 +267,24 @@ if result is not None:
 
 pair = None
 if result is not None and partner_cfg is not None and not stopped:
-    gated = partner_cfg.cell if partner_cfg.cell != "rnn" else cfg.cell
+    gated = rnnviz.comparison_cells(cfg.cell)[1]
     st.header(f"The plain RNN and the {charts.CELL_LABELS[gated]}, side by side")
     st.markdown(f"The same {cfg.gap}-word agreement task, the same seed, sentences, read-out and recurrent "
                 f"matrix W (the {charts.CELL_LABELS[gated]}'s candidate uses it too), the same optimiser: only "
                 "the cell differs.")
-    partner = run_store().get(partner_cfg)
-    if partner is None and st.session_state.get(HALTED) == partner_cfg:
-        st.info(f"Training of the {charts.CELL_LABELS[partner_cfg.cell]} stopped by you; train it to the end "
-                "to compare.", icon=":material/stop_circle:")
-        st.button("Train to the end", key="resume_cmp", icon=":material/play_arrow:", on_click=_resume)
-    elif partner is None:
-        with guard(f"Training the {charts.CELL_LABELS[partner_cfg.cell]}"):
-            with single_flight(partner_cfg, waiting="Another viewer is training exactly these settings; "
-                                                    "its result appears here in a moment."):
-                partner = run_store().get(partner_cfg) or train_live(partner_cfg, key="stop_cmp")
+    partner = None
+    with guard(f"Training the {charts.CELL_LABELS[partner_cfg.cell]}"):
+        partner = runs.train(partner_cfg, key="stop_cmp")
+    if runs.halted(partner_cfg) is not None:
+        st.info(f"Training of the {charts.CELL_LABELS[partner_cfg.cell]} {runs.halted(partner_cfg)} by you; "
+                "train it to the end to compare.", icon=":material/stop_circle:")
+        runs.resume_button(partner_cfg, label="Train to the end", key="resume_cmp")
     if partner is not None:
         pair = {r.run.config.cell: r for r in (result, partner)}
         pair = {"rnn": pair["rnn"], gated: pair[gated]}
 if pair is not None:
-    runs = [r.run for r in pair.values()]
-    crange = charts.shared_log_range(runs, relative=relative)
+    pair_runs = [r.run for r in pair.values()]
+    crange = charts.shared_log_range(pair_runs, relative=relative)
     cols = st.columns(2, gap="medium")
     for col, (kind, res) in zip(cols, pair.items()):
         r = res.run
@@ -368,7 +301,7 @@ if pair is not None:
                        f"{charts.reach_ratio(r, -1)} × the gradient at the last word "
                        f"(at the first: {charts.reach_ratio(r, 0)}).")
     gated_name = charts.CELL_LABELS[gated]
-    reach_end = {k: charts.reach_value(r, -1) for k, r in zip(pair, runs)}
+    reach_end = {k: charts.reach_value(r, -1) for k, r in zip(pair, pair_runs)}
     if reach_end[gated] > 100 * reach_end["rnn"]:
         story = (f"in the plain RNN it goes dark — the gradient dies on its way back through {cfg.gap} steps "
                  f"of diag(f′) W — while in the {gated_name} it stays lit, because the gate keeps the step "
@@ -386,8 +319,7 @@ if pair is not None:
 if cfg is not None:
     st.header("Accuracy against the gap")
     # Comparison mode sweeps both cells of the pair (plain RNN first), with the same seeds.
-    sweep_cells = ((cfg.cell,) if partner_cfg is None else
-                   ("rnn", partner_cfg.cell if partner_cfg.cell != "rnn" else cfg.cell))
+    sweep_cells = (cfg.cell,) if partner_cfg is None else rnnviz.comparison_cells(cfg.cell)
     st.markdown(
         "Train the same network" + (" — the plain RNN and the " + charts.CELL_LABELS[sweep_cells[1]] +
                                     " —" if len(sweep_cells) > 1 else "") +
@@ -396,33 +328,16 @@ if cfg is not None:
     s1, s2 = st.columns([1, 3])
     n_seeds = widgets.select_slider("Seeds per gap", SWEEP_SEEDS, key="seeds", value=1, container=s1,
                                     help="Each seed is a different initialisation and data stream.")
-    sweep_key = (cfg.replace(gap=1, cell="rnn"), sweep_cells, rnnviz.DEFAULT_SWEEP_GAPS, int(n_seeds))
-    sweep = sweep_store().get(sweep_key)
+    sweep = runs.stored_sweep(cfg, sweep_cells, n_seeds)
     if sweep is None:
-        runs_needed = len(rnnviz.DEFAULT_SWEEP_GAPS) * int(n_seeds) * len(sweep_cells)
-        label = f"Run the sweep ({runs_needed} trainings"
-        if result is not None and result.seconds == result.seconds and result.run.completed:
-            # Training time grows with the sequence length: scale this run's time.
-            steps = sum(gap + 1 for gap in rnnviz.DEFAULT_SWEEP_GAPS) * int(n_seeds) * len(sweep_cells)
-            label += f", about {result.seconds * steps / cfg.T:.0f} s"
+        label = f"Run the sweep ({rnnviz.sweep_runs(seeds=n_seeds, cells=len(sweep_cells))} trainings"
+        if result is not None and not stopped and result.run.completed:
+            seconds = rnnviz.sweep_seconds(result.seconds, cfg, seeds=n_seeds, cells=len(sweep_cells))
+            label += f", about {seconds:.0f} s"
         slot = s2.empty()
         if slot.button(label + ")", key="sweep", icon=":material/play_arrow:"):
             with guard("Sweep"):
-                bar = st.progress(0.0, text="Sweeping …")
-                done = 0
-                by_cell = {}
-                for kind in sweep_cells:
-                    results = []
-                    for gap, s, r in rnnviz.iterate_gap_sweep(cfg.replace(cell=kind), rnnviz.DEFAULT_SWEEP_GAPS,
-                                                              seeds=int(n_seeds)):
-                        results.append((gap, s, r))
-                        done += 1
-                        bar.progress(done / runs_needed, text=f"Sweeping … {charts.CELL_LABELS[kind]}, L = {gap}, "
-                                                              f"seed {s} ({done} of {runs_needed})")
-                    by_cell[kind] = rnnviz.summarize_sweep(cfg.replace(cell=kind), results)
-                sweep = Result(by_cell[sweep_cells[0]] if len(sweep_cells) == 1 else by_cell, 0.0)
-                sweep_store().put(sweep_key, sweep)
-                bar.empty()
+                sweep = runs.run_sweep(cfg, sweep_cells, n_seeds)
                 slot.empty()
     if sweep is not None and len(sweep_cells) > 1:
         export.figure(sweep.spec("sweep_cmp", charts.sweep_compare_spec),

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+#: ``ln 10``: core results keep magnitudes as natural logs (finite far beyond float64); divide by it
+#: for the log10 values that pages and charts show.
+LN10 = math.log(10.0)
+
+
+def log10_of(log_e):
+    """log10 of a magnitude given as its natural log (a float or an array; ±inf and NaN pass through)."""
+    return np.asarray(log_e, dtype=float) / LN10 if np.ndim(log_e) else float(log_e) / LN10
 
 
 def first_nonfinite(values) -> int | None:

@@ -158,6 +158,14 @@ def forward(W, xs, *, U=None, b=None, h0=None, nonlinearity: str = "tanh") -> Tr
             accepted = f"({n},) or ({B}, {n})" if batched else f"({n},)"
             raise ValueError(f"h0 has shape {h_init.shape}; it must be {accepted} to match W and xs.")
 
+    return _forward(W, xs, U, b, h_init, nl)
+
+
+def _forward(W: np.ndarray, xs: np.ndarray, U: np.ndarray | None, b: np.ndarray, h_init: np.ndarray,
+             nl) -> Trajectory:
+    """:func:`forward` on arguments :func:`forward` (or a caller that built them) has checked."""
+    T = xs.shape[0]
+    state_shape = h_init.shape
     h = np.empty((T + 1, *state_shape))
     a = np.empty((T, *state_shape))
     h[0] = h_init
@@ -229,6 +237,14 @@ def bptt(W, xs, trajectory: Trajectory, dL_dh, *, U=None, nonlinearity: str = "t
             f"h_0..h_T (use zeros where the loss does not look at a state)."
         )
 
+    return _bptt(W, xs, trajectory, g_in, U, nl)
+
+
+def _bptt(W: np.ndarray, xs: np.ndarray, trajectory: Trajectory, g_in: np.ndarray, U: np.ndarray | None,
+          nl) -> Gradients:
+    """:func:`bptt` on arguments :func:`bptt` (or a caller that built them) has checked."""
+    T = xs.shape[0]
+    batched = xs.ndim == 3
     gh = np.empty_like(g_in)
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         fprime = nl.df(trajectory.a)  # (T, [B,] n)

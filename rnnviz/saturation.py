@@ -18,6 +18,7 @@ from scipy.optimize import brentq
 from ._validate import as_array, as_square, check_float, check_int
 from .linalg import spectral_norm
 from .nonlinearities import LEAKY_SLOPE, Nonlinearity, get_nonlinearity
+from .numerics import log10_of
 from .spectral import PascanuVerdict, pascanu_verdict
 
 #: |f'| below this counts as saturated (the lectures' "very flat" regions).
@@ -140,6 +141,11 @@ class DerivativeStats:
     hist_edges: np.ndarray
     sigma_max: float
     log_step_bound: np.ndarray
+
+    @property
+    def log10_total_step_bound(self) -> float:
+        """log10 of the product of the per-step bounds: a bound on ``||dh_T/dh_0||_2``."""
+        return log10_of(float(self.log_step_bound.sum()))
 
     @property
     def mean_log_step_bound(self) -> float:

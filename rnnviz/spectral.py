@@ -21,6 +21,7 @@ from ._validate import (MAX_HIDDEN, MAX_STEPS, as_array, as_square, check_choice
                         check_seed)
 from .linalg import eigenvalues, singular_values, spectral_norms
 from .nonlinearities import get_nonlinearity
+from .numerics import LN10
 from .rnn import MAX_SCALE, init_recurrent
 
 #: The random matrix ensembles of the page (each multiplied by ``scale``).
@@ -208,6 +209,28 @@ class BoundChain:
     log_uniform_bound: np.ndarray
     holds: bool
 
+    @property
+    def log10_gradient(self) -> float:
+        """log10 of ``||dh_T/dh_k||_2`` at the longest distance (the actual gradient's gain)."""
+        return float(self.log_product_norm[-1]) / LN10
+
+    @property
+    def log10_norm_product(self) -> float:
+        """log10 of ``prod ||J_t||_2`` at the longest distance."""
+        return float(self.log_norm_product[-1]) / LN10
+
+    @property
+    def log10_uniform_bound(self) -> float:
+        """log10 of ``(gamma sigma_max(W))^(T-k)`` at the longest distance."""
+        return float(self.log_uniform_bound[-1]) / LN10
+
+    @property
+    def first_dead_distance(self) -> int | None:
+        """The first distance at which some ``J_t`` is exactly zero (so the product is zero from there
+        on: every unit had f' = 0, dead ReLUs), or None."""
+        zero = np.flatnonzero(self.log_norm_product == -math.inf)
+        return int(zero[0]) if zero.size else None
+
 
 def bound_chain(log_product_sv, step_norms, *, gamma: float, sigma_max: float) -> BoundChain:
     """The bound chain in natural logs.
@@ -271,18 +294,25 @@ class PascanuVerdict:
         return self.regime == "vanishing"
 
     @property
-    def rate(self) -> float:
-        """``gamma sigma_max(W)``: the largest factor any single step can stretch a gradient by."""
-        return self.gamma * self.sigma_max
+    def summary(self) -> str:
+        """The verdict in two sentences (Markdown), for a page that shows the conditions next to it."""
+        if self.sufficient_for_vanishing:
+            return (f"Here **σ_max(W) = {self.sigma_max:.3f} < 1/γ = {self.threshold:g}**, so every step shrinks "
+                    f"every gradient by at least the factor γ·σ_max = {self.step_bound:.3f}: vanishing is "
+                    "**guaranteed**, whatever the inputs (Pascanu et al. 2013's sufficient condition).")
+        return (f"Here **σ_max(W) = {self.sigma_max:.3f} ≥ 1/γ = {self.threshold:g}**: the sufficient "
+                "condition for vanishing of Pascanu et al. (2013) fails, and their *necessary* condition "
+                "for exploding holds — gradients *may* explode, but saturation can still make them vanish.")
 
     @property
     def message(self) -> str:
+        """The verdict in full (Markdown): the numbers, which condition holds and what it means."""
         g, s, thr = self.gamma, self.sigma_max, self.threshold
-        head = (f"σ_max(W) = {s:.4g} and γ = {g:.4g} for this nonlinearity, so γ·σ_max(W) = {self.rate:.4g} "
+        head = (f"σ_max(W) = {s:.4g} and γ = {g:.4g} for this nonlinearity, so γ·σ_max(W) = {self.step_bound:.4g} "
                 f"(threshold 1/γ = {thr:.4g}).")
         if self.regime == "vanishing":
             body = ("σ_max(W) < 1/γ is **sufficient** for vanishing: every step shrinks every gradient by at "
-                    f"least the factor {self.rate:.4g}, whatever the inputs, so gradients vanish exponentially.")
+                    f"least the factor {self.step_bound:.4g}, whatever the inputs, so gradients vanish exponentially.")
         elif self.regime == "may_explode":
             body = ("σ_max(W) > 1/γ is **necessary** for exploding gradients, so they *can* explode — but it is "
                     "not sufficient: saturated units (small f′) or the directions the product takes may "
@@ -508,6 +538,66 @@ class SpectralAnalysis:
     product_error: str | None = None
     J_last: np.ndarray | None = None
 
+    @property
+    def n(self) -> int:
+        """The number of hidden units (the size of W)."""
+        return int(self.W.shape[0])
+
+    @property
+    def usable_steps(self) -> int:
+        """The steps before any overflow of the forward pass (``T`` when nothing overflowed)."""
+        return self.T if self.overflow_step is None else self.overflow_step - 1
+
+    @property
+    def product_truncated(self) -> bool:
+        """Whether the work plan left out some of the usable steps from the product (the window is
+        shorter than the trajectory for cost, not because of an overflow)."""
+        return self.plan.product_truncated and self.window < self.usable_steps
+
+    @property
+    def full_horizon_budget(self) -> float | None:
+        """The work-plan ``seconds`` at which the product would cover every usable step, when it does
+        not yet and a budget can (:func:`full_horizon_budget`); else None."""
+        if not self.product_truncated or self.iid:
+            return None
+        return full_horizon_budget(self.n, self.usable_steps)
+
+    @property
+    def full_horizon_wait(self) -> float | None:
+        """About how many seconds the analysis takes at :attr:`full_horizon_budget` (None without one)."""
+        budget = self.full_horizon_budget
+        return None if budget is None else estimated_seconds(budget)
+
+    @property
+    def first_dead_distance(self) -> int | None:
+        """The first distance at which the product is exactly zero (a zero J_t), or None."""
+        return None if self.chain is None else self.chain.first_dead_distance
+
+    @property
+    def dead_step(self) -> int | None:
+        """The step t whose Jacobian J_t is the first zero matrix going back from T, or None."""
+        d = self.first_dead_distance
+        return None if d is None else self.T - d + 1
+
+    @property
+    def product_has_zeros(self) -> bool:
+        """Whether some singular value of some product (distance >= 1) is exactly zero (log = -inf)."""
+        return self.product_log_sv is not None and bool((self.product_log_sv[1:] == -math.inf).any())
+
+    @property
+    def theory_gap(self) -> float | None:
+        """The largest gap, per step, between a measured Lyapunov exponent and its exact value (both
+        finite), or None where no exact values are known (NaN if no pair is finite)."""
+        if self.theory is None or self.lyapunov is None:
+            return None
+        a, b = np.asarray(self.lyapunov, dtype=float), np.asarray(self.theory, dtype=float)
+        both = np.isfinite(a) & np.isfinite(b)
+        return float(np.max(np.abs(a[both] - b[both]))) if both.any() else math.nan
+
+    def log10_top_singular_value(self, distance: int) -> float:
+        """log10 of the largest singular value of ``dh_T/dh_{T-d}`` at distance ``d`` (``d <= window``)."""
+        return float(self.product_log_sv[distance, 0]) / LN10
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -574,6 +664,17 @@ def step_at(setting: Setting, t: int, W_given=None) -> tuple[np.ndarray, np.ndar
     W, a, nl, _ = trajectory_preactivations(setting, W_given, steps=t)
     with np.errstate(over="ignore", invalid="ignore"):
         return W, step_jacobians(W, a[-1:], nl)[0]
+
+
+def spectra_at(setting: Setting, t: int, W_given=None, *,
+               analysis: SpectralAnalysis | None = None) -> tuple[MatrixSpectrum, MatrixSpectrum]:
+    """The spectra of ``W_t`` and of ``J_t`` at step t (1-based). With the setting's ``analysis``, its
+    last usable step reuses the Jacobian already computed (no second forward pass)."""
+    if (analysis is not None and t == analysis.usable_steps and analysis.J_last is not None
+            and not analysis.iid):
+        return analysis.W_spectrum, matrix_spectrum(analysis.J_last)
+    W_t, J_t = step_at(setting, t, W_given)
+    return matrix_spectrum(W_t), matrix_spectrum(J_t)
 
 
 def _exact_exponents(setting: Setting, last_J: np.ndarray, nl: str, held: bool):
@@ -701,6 +802,11 @@ class GRUProduct:
     distance: np.ndarray | None
     log_sv: np.ndarray | None
     error: str | None = None
+
+    @property
+    def log10_top_singular_value(self) -> float:
+        """log10 of the largest singular value of the GRU's gradient path over the whole window."""
+        return float(self.log_sv[-1, 0]) / LN10
 
 
 def gru_product(setting: Setting, *, update_bias: float = 3.0, window: int | None = None,

@@ -28,8 +28,8 @@ from ._validate import MAX_HIDDEN, as_array, check_choice, check_float, check_in
 from .clipping import clip_by_norm, clip_by_value, total_norm
 from .gated import (GRUParams, LSTMParams, gru_bptt, gru_forward, init_gru, init_lstm, lstm_bptt,
                     lstm_forward)
-from .nonlinearities import NONLINEARITIES
-from .rnn import bptt, forward, init_recurrent
+from .nonlinearities import NONLINEARITIES, get_nonlinearity
+from .rnn import _bptt, _forward, bptt, forward, init_recurrent
 
 #: Recurrent cells the lab can train: the plain (vanilla) RNN of :mod:`rnnviz.rnn`, and the gated
 #: GRU and LSTM of :mod:`rnnviz.gated`.
@@ -140,6 +140,13 @@ class TrainingConfig:
     def T(self) -> int:
         """Sequence length: the subject plus ``gap`` fillers."""
         return self.gap + 1
+
+    @property
+    def partner(self) -> TrainingConfig:
+        """The other model of a plain-against-gated comparison (:func:`comparison_cells`), every
+        other setting the same."""
+        plain, gated = comparison_cells(self.cell)
+        return self.replace(cell=gated if self.cell == plain else plain)
 
     def replace(self, **changes) -> TrainingConfig:
         """A copy with some settings changed (validated again)."""
@@ -269,8 +276,13 @@ def softmax_readout(V, c, h_last, labels) -> Readout:
         )
     if V.shape[0] > MAX_HIDDEN or V.shape[1] > MAX_HIDDEN:
         raise ValueError(f"V is {V.shape[0]} × {V.shape[1]}; at most {MAX_HIDDEN} × {MAX_HIDDEN} is accepted.")
-    B, k = h_last.shape[0], V.shape[0]
-    labels = _check_labels(labels, B, k)
+    labels = _check_labels(labels, h_last.shape[0], V.shape[0])
+    return _softmax_readout(V, c, h_last, labels)
+
+
+def _softmax_readout(V: np.ndarray, c: np.ndarray, h_last: np.ndarray, labels: np.ndarray) -> Readout:
+    """:func:`softmax_readout` on arrays it (or the training loop that built them) has checked."""
+    B = h_last.shape[0]
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         z = h_last @ V.T + c
         zmax = np.max(z, axis=1, keepdims=True)
@@ -330,11 +342,27 @@ def loss_and_gradients(params: RNNParams | GatedParams, xs, labels, *, nonlinear
         return _gated_loss_and_gradients(params, xs, labels)
     traj = forward(params.W, xs, U=params.U, b=params.b, nonlinearity=nonlinearity)
     ro = softmax_readout(params.V, params.c, traj.h[-1], labels)
+    return _rnn_backward(params, xs, traj, ro, get_nonlinearity(nonlinearity))
+
+
+def _rnn_backward(params: RNNParams, xs: np.ndarray, traj, ro: Readout, nl) -> LossGradients:
     dL_dh = np.zeros_like(traj.h)
     dL_dh[-1] = ro.h
-    g = bptt(params.W, xs, traj, dL_dh, U=params.U, nonlinearity=nonlinearity)
+    g = _bptt(params.W, xs, traj, dL_dh, params.U, nl)
     grads = RNNParams(W=g.W, U=g.U, b=g.b, V=ro.V, c=ro.c)
     return LossGradients(loss=ro.loss, accuracy=ro.accuracy, grads=grads, dh=g.h)
+
+
+def _loss_and_gradients(params: RNNParams | GatedParams, xs: np.ndarray, labels: np.ndarray,
+                        nl) -> LossGradients:
+    """:func:`loss_and_gradients` inside the training loop: the config was checked when it was built,
+    and the loop builds params, inputs and labels itself, so nothing is checked again per iteration."""
+    if isinstance(params, GatedParams):
+        return _gated_loss_and_gradients(params, xs, labels)
+    h_init = np.zeros((xs.shape[1], params.W.shape[0]))
+    traj = _forward(params.W, xs, params.U, params.b, h_init, nl)
+    ro = _softmax_readout(params.V, params.c, traj.h[-1], labels)
+    return _rnn_backward(params, xs, traj, ro, nl)
 
 
 # --------------------------------------------------------------------------- optimisers
@@ -407,6 +435,7 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
     parameters are not finite, that iteration is yielded with ``nonfinite`` set and the generator ends.
     """
     cfg = _check_config(config)
+    nl = get_nonlinearity(cfg.nonlinearity)
     params = init_params(cfg)
     rng = _data_rng(cfg)
     flat = list(params.as_tuple())
@@ -418,7 +447,7 @@ def iterate_training(config: TrainingConfig) -> Iterator[TrainingStep]:
         tokens, labels = agreement.sample_tokens(cfg.gap, cfg.batch, rng)
         xs = agreement.encode(tokens, encoding=cfg.encoding)
         with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-            lg = loss_and_gradients(params, xs, labels, nonlinearity=cfg.nonlinearity)
+            lg = _loss_and_gradients(params, xs, labels, nl)
             grads = list(lg.grads.as_tuple())
             gnorm = total_norm(grads)
             # Per-sequence gradient: the mean loss carries a factor 1/B.
@@ -488,6 +517,24 @@ class TrainingRun:
     @property
     def iterations_run(self) -> int:
         return int(self.loss.shape[0])
+
+    @property
+    def clipped_share(self) -> float:
+        """The share of the iterations in which clipping acted."""
+        return float(self.clipped.mean())
+
+    @property
+    def peak_grad_norm(self) -> float | None:
+        """The largest gradient norm before the iteration that diverged (of every iteration if none
+        did); None when there is none (a divergence at the first iteration)."""
+        before = self.grad_norm if self.diverged_at is None else self.grad_norm[: self.diverged_at - 1]
+        return float(before.max()) if before.size else None
+
+    @property
+    def zero_gradient_iterations(self) -> tuple[int | None, int]:
+        """(the first iteration, 1-based, whose gradient is exactly 0, or None; how many are)."""
+        zero = np.flatnonzero(self.grad_norm == 0)
+        return (int(zero[0]) + 1 if zero.size else None, int(zero.size))
 
     @property
     def iteration(self) -> np.ndarray:
@@ -616,10 +663,48 @@ def compare_cells(config: TrainingConfig, cells: Sequence[str] = ("rnn", "gru"))
     return {c: train(config.replace(cell=c)) for c in cells}
 
 
+def comparison_cells(cell: str) -> tuple[str, str]:
+    """The plain RNN and the gated cell a comparison trains for ``cell``, plain first: the GRU is the
+    plain RNN's partner, the plain RNN a gated cell's."""
+    cell = check_choice(cell, "cell", CELLS)
+    return ("rnn", "gru" if cell == "rnn" else cell)
+
+
+def sweep_runs(gaps=DEFAULT_SWEEP_GAPS, *, seeds: int = 1, cells: int = 1) -> int:
+    """How many trainings a sweep over ``gaps`` with ``seeds`` seeds for ``cells`` cells takes."""
+    return len(_check_gaps(gaps)) * check_int(seeds, "seeds per gap", low=1, high=20) * check_int(
+        cells, "cells", low=1, high=len(CELLS))
+
+
+def sweep_seconds(run_seconds: float, config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, seeds: int = 1,
+                  cells: int = 1) -> float:
+    """About how long a sweep takes, from ``run_seconds`` that one run of ``config`` took: training
+    time grows with the sequence length, so the run's time per step times the sweep's steps."""
+    config = _check_config(config)
+    run_seconds = check_float(run_seconds, "run time in seconds", low=0.0)
+    gaps = _check_gaps(gaps)
+    repeats = sweep_runs(gaps, seeds=seeds, cells=cells) // len(gaps)   # seeds × cells, checked
+    return run_seconds * sum(g + 1 for g in gaps) * repeats / config.T
+
+
 def compare_gap_sweeps(config: TrainingConfig, gaps=DEFAULT_SWEEP_GAPS, *, cells: Sequence[str] = ("rnn", "gru"),
-                       seeds: int = 1) -> dict[str, GapSweep]:
-    """:func:`gap_sweep` for each cell with the same settings and seeds: ``{cell: sweep}``."""
+                       seeds: int = 1, progress=None) -> dict[str, GapSweep]:
+    """:func:`gap_sweep` for each cell with the same settings and seeds: ``{cell: sweep}``.
+
+    ``progress``, if given, is called after each training as ``progress(done, total, cell, gap, seed)``.
+    """
     cells = tuple(check_choice(c, "cell", CELLS) for c in cells)
     if not cells:
         raise ValueError("Name at least one cell to compare.")
-    return {c: gap_sweep(config.replace(cell=c), gaps, seeds=seeds) for c in cells}
+    total = sweep_runs(gaps, seeds=seeds, cells=len(cells))
+    done = 0
+    out = {}
+    for c in cells:
+        results = []
+        for gap, seed, run in iterate_gap_sweep(config.replace(cell=c), gaps, seeds=seeds):
+            results.append((gap, seed, run))
+            done += 1
+            if progress is not None:
+                progress(done, total, c, gap, seed)
+        out[c] = summarize_sweep(config.replace(cell=c), results)
+    return out

@@ -61,7 +61,7 @@ import pyarrow as pa  # noqa: E402
 
 import rnnviz  # noqa: E402
 from rnnviz.charts.nonlinearity import curves_chart  # noqa: E402
-from rnnviz.charts.scalar import gradient_chart, vega_spec as scalar_vega_spec  # noqa: E402
+from rnnviz.charts.scalar import gradient_chart  # noqa: E402
 from rnnviz.charts.spec import inline_spec, spec_data, spec_frames, vega_spec  # noqa: E402
 
 
@@ -75,10 +75,6 @@ def gradient_spec():
     x = rnnviz.scalar_inputs(300, kind="none", amplitude=0.0, seed=0)
     tr = rnnviz.scalar_trajectory(1.5, b=0.5, u=1.0, h0=0.5, x=x, nonlinearity="relu")
     return tr, vega_spec(gradient_chart(tr))
-
-
-def test_scalar_module_reexports_the_one_spec_function():
-    assert scalar_vega_spec is vega_spec
 
 
 def test_arrow_spec_inlines_to_plain_json_with_every_row(gradient_spec):

@@ -11,6 +11,8 @@ import pytest
 import rnnviz
 from rnnviz.charts import nonlinearity as nlc
 from rnnviz.charts import scalar as sc
+from rnnviz.charts.common import format_magnitude
+from rnnviz.charts.spec import vega_spec
 
 
 def _tr(**kw):
@@ -28,7 +30,7 @@ def test_trajectory_charts_validate(kw):
     tr = _tr(**kw)
     for chart in (sc.factor_chart(tr), sc.gradient_chart(tr), sc.state_chart(tr)):
         chart.to_dict()  # schema validation
-        spec = sc.vega_spec(chart)
+        spec = vega_spec(chart)
         assert all(isinstance(v, bytes) for v in spec["datasets"].values())
 
 
@@ -55,11 +57,11 @@ def test_exact_zeros_are_pinned_and_labelled():
 
 
 def test_format_magnitude():
-    assert sc.format_magnitude(-3010.5) == "3.16e-3011"
-    assert sc.format_magnitude(0.0) == "1"
-    assert sc.format_magnitude(math.log10(0.25)) == "0.25"
-    assert sc.format_magnitude(-math.inf) == "0 (exactly)"
-    assert sc.format_magnitude(6020.6) == "3.98e+6020"
+    assert format_magnitude(-3010.5) == "3.16e-3011"
+    assert format_magnitude(0.0) == "1"
+    assert format_magnitude(math.log10(0.25)) == "0.25"
+    assert format_magnitude(-math.inf) == "0 (exactly)"
+    assert format_magnitude(6020.6) == "3.98e+6020"
 
 
 def test_phase_map_chart_and_marker():
@@ -70,7 +72,7 @@ def test_phase_map_chart_and_marker():
     assert len(frame) == 81 * 61 <= 5000
     assert frame["shown"].between(-1.5, 1.5).all()
     assert (frame["lam"].str.startswith("−∞")).any()  # w = 0 column and dead ReLUs
-    spec = sc.vega_spec(chart)
+    spec = vega_spec(chart)
     marked = sc.with_marker(spec, w=1.0, b=0.5, here=-0.2)
     assert len(marked["layer"]) == len(spec["layer"]) + 2
     assert marked["layer"][-2]["data"]["values"][0]["w"] == 1.0
@@ -89,7 +91,7 @@ def test_powers_widget_is_client_side():
 def test_vega_spec_datasets_are_arrow_and_chart_untouched():
     tr = _tr()
     chart = sc.factor_chart(tr)
-    spec = sc.vega_spec(chart)
+    spec = vega_spec(chart)
     tables = [pa.ipc.open_stream(raw).read_all() for raw in spec["datasets"].values()]
     table = max(tables, key=lambda t: t.num_rows)
     assert table.num_rows == tr.T and "plotted" in table.column_names

@@ -159,3 +159,11 @@ def test_log_abs_derivative_huge_a_is_silent():
         warnings.simplefilter("error", RuntimeWarning)
         out = rnnviz.log_abs_derivative(np.array([1e308, -1e308, 1e300]), "tanh")
     assert out[0] == out[1] == -np.inf and out[2] == pytest.approx(-2e300)
+
+
+def test_the_total_step_bound_and_the_verdict_summary():
+    run = rnnviz.saturation_run(16, T=40, weight_scale=0.4, nonlinearity="tanh")
+    s = run.stats
+    assert s.log10_total_step_bound == pytest.approx(np.sum(s.log_step_bound) / np.log(10))
+    assert run.pascanu.sufficient_for_vanishing and "**guaranteed**" in run.pascanu.summary
+    assert f"{run.pascanu.sigma_max:.3f}" in run.pascanu.summary

@@ -207,7 +207,8 @@ def test_pascanu_verdict_known_cases(W, nl, regime, misleads):
     v = pascanu_verdict(np.array(W, dtype=float), nl)
     assert v.regime == regime and v.eigen_misleads is misleads
     assert v.threshold == pytest.approx(1 / rnnviz.get_nonlinearity(nl).gamma)
-    assert v.rate == pytest.approx(v.gamma * v.sigma_max)
+    assert v.step_bound == pytest.approx(v.gamma * v.sigma_max)
+    assert ("**guaranteed**" in v.summary) == (regime == "vanishing")
     assert ("**sufficient**" in v.message) == (regime == "vanishing")
     assert ("trap" in v.message) == misleads
 
@@ -355,6 +356,35 @@ def test_analysis_last_jacobian_is_step_T():
     np.testing.assert_allclose(r.W, W)
     assert r.chain.holds and r.product_error is None
     np.testing.assert_allclose(r.lyapunov, r.product_log_sv[-1] / 40)
+
+
+
+def test_analysis_carries_the_numbers_the_page_shows():
+    from rnnviz.spectral import Setting, full_horizon_budget, spectra_at, spectral_analysis, step_at
+
+    # A linear RNN with a repeated W: the exact exponents are log|λ|, the window is every step.
+    s = Setting(n=5, T=30, nonlinearity="linear", scale=0.8, seed=3)
+    r = spectral_analysis(s)
+    assert r.n == 5 and r.usable_steps == 30 and not r.product_truncated and r.full_horizon_budget is None
+    gaps = np.abs(r.lyapunov - r.theory)
+    assert r.theory_gap == pytest.approx(float(np.max(gaps[np.isfinite(gaps)])))
+    assert r.first_dead_distance is None and r.dead_step is None and not r.product_has_zeros
+    assert r.chain.log10_gradient == pytest.approx(r.chain.log_product_norm[-1] / math.log(10))
+    assert r.log10_top_singular_value(30) == pytest.approx(np.log10(np.linalg.norm(
+        np.linalg.matrix_power(r.W, 30), 2)), rel=1e-9)
+    # the step spectra reuse the last Jacobian only where it is the same step
+    for t in (7, 30):
+        w, j = spectra_at(s, t, analysis=r)
+        assert j.norm == pytest.approx(np.linalg.norm(step_at(s, t)[1], 2), rel=1e-12)
+    # ReLU units switched off by a large negative bias: J_t = 0 from the first step back
+    dead = spectral_analysis(Setting(n=4, T=20, nonlinearity="relu", bias=-3.0, input_scale=0.0))
+    assert dead.first_dead_distance == 1 and dead.dead_step == 20 and dead.product_has_zeros
+    # a horizon cut for cost: the budget that covers it, and the overflow that shortens it
+    big = spectral_analysis(Setting(n=16, T=500), seconds=0.001)
+    assert big.product_truncated and big.full_horizon_budget == full_horizon_budget(16, 500)
+    assert big.full_horizon_wait > 0
+    blown = spectral_analysis(Setting(n=4, T=2000, nonlinearity="linear", scale=4.0))
+    assert blown.overflow_step is not None and blown.usable_steps == blown.overflow_step - 1
 
 
 # --------------------------------------------------------------------------------------------

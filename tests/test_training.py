@@ -314,6 +314,18 @@ def test_config_normalises_types_for_hashing():
     assert a == b and hash(a) == hash(b) and type(a.gap) is int
 
 
+def test_run_carries_the_numbers_the_lab_shows():
+    run = rnnviz.train(rnnviz.TrainingConfig(hidden=4, batch=8, iterations=6, eval_batch=20, clipping="norm",
+                                             threshold=1e-3))
+    assert run.clipped_share == pytest.approx(run.clipped.mean())
+    assert run.peak_grad_norm == pytest.approx(run.grad_norm.max())
+    assert run.zero_gradient_iterations == (None, 0)
+    blown = rnnviz.train(rnnviz.TRAINING_SCENARIOS["explode"])
+    assert blown.diverged_at is not None
+    before = blown.grad_norm[: blown.diverged_at - 1]
+    assert blown.peak_grad_norm == (float(before.max()) if before.size else None)
+
+
 def test_sweep_rejects_bad_gaps():
     with pytest.raises(ValueError, match="at least one gap"):
         rnnviz.gap_sweep(rnnviz.TrainingConfig(), gaps=())
@@ -324,6 +336,7 @@ def test_sweep_rejects_bad_gaps():
 # --------------------------------------------------------------------------- the lab's charts
 
 from rnnviz.charts import training as charts  # noqa: E402
+from rnnviz.charts.spec import dataset_frame  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -359,16 +372,16 @@ def test_dh_frame_relative_rows_end_at_one_and_are_bounded(small_run):
 def test_specs_carry_their_data_as_named_frames(small_run):
     for spec in (charts.loss_accuracy_spec(small_run), charts.grad_norm_spec(small_run),
                  charts.dh_heatmap_spec(small_run, relative=True)):
-        assert spec["datasets"] and all(hasattr(f, "columns") for f in spec["datasets"].values())
+        assert spec["datasets"] and all(isinstance(f, bytes) for f in spec["datasets"].values())  # Arrow
     grad = charts.grad_norm_spec(small_run)
-    assert grad["datasets"]["threshold"]["y"].tolist() == [0.05]  # the threshold line when clipping by norm
+    assert dataset_frame(grad["datasets"]["threshold"])["y"].tolist() == [0.05]  # the threshold line when clipping by norm
 
 
 def test_gradient_axis_keeps_the_threshold_and_floors_zeros():
     run = rnnviz.train(rnnviz.TRAINING_SCENARIOS["clipped"])
     lo, hi = charts.grad_axis_range(run)
     assert lo <= 0.01 and hi >= run.grad_norm.max() and hi / lo <= 10.0 ** (charts.GRAD_DECADES + 2)
-    data = charts.grad_norm_spec(run)["datasets"]["grad"]
+    data = dataset_frame(charts.grad_norm_spec(run)["datasets"]["grad"])
     assert len(data) == run.iterations_run  # zero gradients are drawn (on the floor), not dropped
     assert data["grad_norm_plot"].min() >= lo
 
@@ -379,7 +392,7 @@ def test_heatmap_draws_zero_gradients_and_drops_only_overflow():
     for relative in (False, True):
         frame = charts.dh_frame(run, relative=relative)
         data = charts.dh_heatmap_spec(run, relative=relative)["datasets"]
-        cells, zeros = data["cells"], data["zero_cells"]
+        cells, zeros = dataset_frame(data["cells"]), dataset_frame(data["zero_cells"])
         assert len(cells) + len(zeros) == len(frame)  # every cell drawn: exact zeros in grey
         assert np.isfinite(cells["log10"]).all() and (zeros["norm"] == 0).any()
 
@@ -387,7 +400,7 @@ def test_heatmap_draws_zero_gradients_and_drops_only_overflow():
 def test_divergence_is_marked_and_the_axis_ends_near_it(exploded_run):
     assert charts.divergence_text(exploded_run) == "the loss became inf/NaN"
     spec = charts.loss_accuracy_spec(exploded_run)
-    assert spec["datasets"]["divergence"]["iteration"].tolist() == [exploded_run.diverged_at]
+    assert dataset_frame(spec["datasets"]["divergence"])["iteration"].tolist() == [exploded_run.diverged_at]
     assert charts.iteration_span(exploded_run) < 20
     frame = charts.history_frame(exploded_run)
     assert frame["loss"].isna().iloc[-1] or frame["grad_norm_plot"].isna().iloc[-1]
@@ -445,3 +458,18 @@ def test_public_functions_name_a_bad_argument():
         args = {"V": V, "c": c, "h_last": h, "labels": [0, 1], **kw}
         with pytest.raises(ValueError, match=name):
             rnnviz.softmax_readout(**args)
+
+
+def test_the_training_loop_computes_what_the_public_function_does():
+    # The loop skips the per-iteration checks (its inputs were checked when the config was built):
+    # its first step must still be exactly loss_and_gradients on the same batch.
+    from rnnviz import agreement
+    from rnnviz.training import _data_rng
+
+    for cfg in (rnnviz.TrainingConfig(hidden=6, batch=8, iterations=1, nonlinearity="relu"),
+                rnnviz.TrainingConfig(hidden=6, batch=8, iterations=1, cell="lstm")):
+        tokens, labels = agreement.sample_tokens(cfg.gap, cfg.batch, _data_rng(cfg))
+        lg = rnnviz.loss_and_gradients(rnnviz.init_params(cfg), agreement.encode(tokens, encoding=cfg.encoding),
+                                       labels, nonlinearity=cfg.nonlinearity)
+        step = next(rnnviz.iterate_training(cfg))
+        assert step.loss == lg.loss and step.grad_norm == rnnviz.total_norm(list(lg.grads.as_tuple()))

@@ -151,6 +151,29 @@ def test_compare_gap_sweeps_per_cell():
     np.testing.assert_array_equal(sweeps["rnn"].gaps, sweeps["gru"].gaps)
 
 
+def test_compare_gap_sweeps_reports_progress_and_matches_gap_sweep():
+    cfg = rnnviz.TrainingConfig(hidden=4, batch=8, iterations=5, eval_batch=20)
+    calls = []
+    sweeps = rnnviz.compare_gap_sweeps(cfg, (2, 3), cells=("rnn", "lstm"), seeds=2,
+                                       progress=lambda *a: calls.append(a))
+    assert calls == [(i + 1, 8, c, g, s) for i, (c, g, s) in enumerate(
+        (c, g, s) for c in ("rnn", "lstm") for g in (2, 3) for s in (0, 1))]
+    alone = rnnviz.gap_sweep(cfg.replace(cell="lstm"), (2, 3), seeds=2)
+    np.testing.assert_array_equal(sweeps["lstm"].test_accuracy, alone.test_accuracy)
+
+
+def test_comparison_pair_and_sweep_estimate():
+    assert rnnviz.comparison_cells("rnn") == ("rnn", "gru")
+    assert rnnviz.comparison_cells("lstm") == ("rnn", "lstm")
+    cfg = rnnviz.TrainingConfig(gap=9)
+    assert cfg.partner == cfg.replace(cell="gru") and cfg.replace(cell="gru").partner == cfg
+    assert rnnviz.sweep_runs((1, 2, 3), seeds=2, cells=2) == 12
+    # a run of T = 10 steps took 2 s: gaps 1 and 4 (2 + 5 steps), 3 seeds, 2 cells: 2 * 7 * 6 / 10
+    assert rnnviz.sweep_seconds(2.0, cfg, (1, 4), seeds=3, cells=2) == pytest.approx(8.4)
+    with pytest.raises(ValueError, match="seeds"):
+        rnnviz.sweep_runs(seeds=0)
+
+
 # --------------------------------------------------------------------------- charts of the comparison
 
 def test_comparison_charts():

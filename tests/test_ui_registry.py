@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.source_util import page_icon_and_name
 
-from rnnviz.ui.registry import APP_ROOT, HOME, PAGES, PageInfo, available_pages, page_files
+from rnnviz.ui.registry import APP_ROOT, HOME, PAGES, PageInfo, available_pages, page_files, page_info
 
 ICON = re.compile(r"^:material/[a-z0-9_]+:$")
 
@@ -57,3 +57,14 @@ def test_available_pages_skip_unwritten_and_keep_unregistered(tmp_path):
     assert available_pages(tmp_path) == (
         first, PageInfo("pages/7_Extra_stuff.py", "Extra stuff", ":material/article:", ""))
 
+
+
+def test_a_page_finds_its_entry_from_its_file(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    for page in (HOME, *PAGES):
+        assert page_info(str(root / page.path)) == page
+    assert page_info(str(root / "app.py")).header != HOME.title  # the home page's heading is its own
+    assert all(p.header == p.title for p in PAGES)  # every page's heading is its registered title
+    assert all(len(p.title) <= 28 for p in PAGES), [p.title for p in PAGES if len(p.title) > 28]
+    # an unregistered script (a test's temporary page) is titled from its file name
+    assert page_info(str(tmp_path / "pages" / "9_New_thing.py")).title == "New thing"

@@ -7,8 +7,6 @@ without drawing.
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 
 import altair as alt
@@ -17,10 +15,8 @@ import pandas as pd
 
 from ..clipping import CLIPPING_CONVENTIONS, TENSOR_NAMES, ClipOutcome, get_convention
 from ..cliff import CliffSurface, DescentPath
-from altair.utils.data import to_values
-
-from .spec import arrow_bytes, split_spec
-from .common import EXPLODE_COLOR, NEUTRAL_COLOR, VANISH_COLOR, log_safe
+from .common import EXPLODE_COLOR, FIT_X, NEUTRAL_COLOR, PAD, VANISH_COLOR, log_safe
+from .spec import template_chart, template_spec
 
 ORIGINAL_COLOR = "#111418"
 NORM_COLOR = VANISH_COLOR     # blue: clipping by norm (circle)
@@ -32,46 +28,6 @@ CLIPPED_COLOR = VANISH_COLOR
 
 def _src(name: str) -> alt.NamedData:
     return alt.NamedData(name=name)
-
-
-def _with_frames(chart, frames: dict[str, pd.DataFrame]):
-    """Attach the named frames as the chart's top-level ``datasets`` (layers refer to them by name)."""
-    chart.datasets = dict(frames)
-    return chart
-
-
-def to_spec(chart) -> dict:
-    """A Vega-Lite spec of a chart built here, not re-validated, with its datasets as pandas frames
-    (rnnviz.charts.spec.split_spec; no global Altair state, so safe while other sessions draw)."""
-    return split_spec(chart, arrow=False)
-
-
-@functools.lru_cache(maxsize=64)
-def _template(kind: str, *structure) -> str:
-    """The JSON of a chart's structure (no data), built once per structural setting.
-
-    Building an Altair chart costs 30-150 ms, far more than its data; every chart here keeps
-    its data in named datasets, so a chart for new numbers is this template plus new frames.
-    """
-    spec = to_spec(_BUILDERS[kind](*structure))
-    spec.pop("datasets", None)
-    return json.dumps(spec)
-
-
-def _spec(kind: str, structure: tuple, frames: dict[str, pd.DataFrame]) -> dict:
-    """The template with these frames as Arrow IPC bytes: a cached spec is redrawn without
-    Streamlit converting the frames again on every rerun (~2 ms per frame)."""
-    spec = json.loads(_template(kind, *structure))
-    spec["datasets"] = {name: arrow_bytes(frame) for name, frame in frames.items()}
-    return spec
-
-
-def _chart(kind: str, structure: tuple, frames: dict[str, pd.DataFrame]):
-    """The Altair chart itself (slow path, for notebooks and tests): frames inlined as sanitised records,
-    so ``st.altair_chart`` and ``chart.save`` work on it too."""
-    chart = _BUILDERS[kind](*structure)
-    chart.datasets = {name: to_values(df)["values"] for name, df in frames.items()}
-    return chart
 
 
 def convention_label(key: str) -> str:
@@ -129,8 +85,6 @@ GEOMETRY_REACHES = (1.0, 2.0, 4.0, 8.0, 12.0)
 
 #: Sizes are those of the plotting area; axes, legends and titles are added around it
 #: (Streamlit would otherwise squeeze everything into width × height).
-PAD = alt.AutoSizeParams(type="pad", contains="padding")
-FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 def geometry_reach(g, max_norm: float, clip_value: float) -> float:
@@ -166,20 +120,20 @@ def _geometry_layers(reach: float, size: int):
 
 def _geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm, angle_value, size):
     frames = geometry_frames(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm, angle_value)
-    return ("geometry", (geometry_reach(g, max_norm, clip_value), int(size)), frames)
+    return (_geometry_layers, (geometry_reach(g, max_norm, clip_value), int(size)), frames)
 
 
 def geometry_chart(g, norm_clipped, value_clipped, *, max_norm: float, clip_value: float,
                    angle_norm: float, angle_value: float, size: int = 340) -> alt.LayerChart:
     """The gradient, the norm-clipping circle and value-clipping box, and both clipped vectors."""
-    return _chart(*_geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm,
+    return template_chart(*_geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm,
                                   angle_value, size))
 
 
 def geometry_spec(g, norm_clipped, value_clipped, *, max_norm: float, clip_value: float,
                   angle_norm: float, angle_value: float, size: int = 340) -> dict:
     """:func:`geometry_chart` as a Vega-Lite spec, in about a millisecond."""
-    return _spec(*_geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm,
+    return template_spec(*_geometry_args(g, norm_clipped, value_clipped, max_norm, clip_value, angle_norm,
                                  angle_value, size))
 
 
@@ -229,7 +183,7 @@ def _composition_args(grads, outcomes):
                         ("angle: no direction" if not math.isfinite(a) else f"angle {a:.1f}°"))
                        for r, a in zip(firsts["row"], firsts["angle"])]
     firsts["at"] = 1.02
-    return ("composition", (tuple(dict.fromkeys(data["row"])),), {"shares": data, "angles": firsts})
+    return (_composition_layers, (tuple(dict.fromkeys(data["row"])),), {"shares": data, "angles": firsts})
 
 
 def composition_chart(grads, outcomes: list[ClipOutcome]) -> alt.LayerChart:
@@ -238,12 +192,12 @@ def composition_chart(grads, outcomes: list[ClipOutcome]) -> alt.LayerChart:
     Equal splits mean the same direction (only the length changed); a different split means
     the convention turned the gradient. The angle to the original is written at the end of each bar.
     """
-    return _chart(*_composition_args(grads, outcomes))
+    return template_chart(*_composition_args(grads, outcomes))
 
 
 def composition_spec(grads, outcomes: list[ClipOutcome]) -> dict:
     """:func:`composition_chart` as a Vega-Lite spec, without rebuilding the Altair chart."""
-    return _spec(*_composition_args(grads, outcomes))
+    return template_spec(*_composition_args(grads, outcomes))
 
 
 def scales_frame(outcomes: list[ClipOutcome]) -> pd.DataFrame:
@@ -334,17 +288,17 @@ def _nonfinite_layers(order: tuple[str, ...]):
 
 def _nonfinite_args(grads, outcomes):
     data = nonfinite_frame(grads, outcomes)
-    return ("nonfinite", (tuple(dict.fromkeys(data["convention"])),), {"cells": data})
+    return (_nonfinite_layers, (tuple(dict.fromkeys(data["convention"])),), {"cells": data})
 
 
 def nonfinite_chart(grads, outcomes: list[ClipOutcome]) -> alt.LayerChart:
     """A grid convention × tensor coloured by what the convention left behind."""
-    return _chart(*_nonfinite_args(grads, outcomes))
+    return template_chart(*_nonfinite_args(grads, outcomes))
 
 
 def nonfinite_spec(grads, outcomes: list[ClipOutcome]) -> dict:
     """:func:`nonfinite_chart` as a Vega-Lite spec, without rebuilding the Altair chart."""
-    return _spec(*_nonfinite_args(grads, outcomes))
+    return template_spec(*_nonfinite_args(grads, outcomes))
 
 
 # --------------------------------------------------------------------------- the cliff
@@ -444,7 +398,7 @@ def _surface_args(surface, paths, wall, width, height):
     frames = {"surface": surface_frame(surface),
               "wall": pd.DataFrame({"w": [wall[0], wall[2]], "b": [wall[1], wall[3]]}),
               "paths": paths_frame(paths), "jump": jump_frame(paths[runs[0]], w_dom, b_dom)}
-    return ("surface", (w_dom, b_dom, half, runs, int(width), int(height)), frames)
+    return (_surface_layers, (w_dom, b_dom, half, runs, int(width), int(height)), frames)
 
 
 def cliff_surface_chart(surface: CliffSurface, paths: dict[str, DescentPath], *,
@@ -454,13 +408,13 @@ def cliff_surface_chart(surface: CliffSurface, paths: dict[str, DescentPath], *,
     ``wall`` is (w_start, b_start, w_end, b_end) of the wall line. The longest step of the first
     run is ringed and labelled with where it landed, even when that is outside the window.
     """
-    return _chart(*_surface_args(surface, paths, wall, width, height))
+    return template_chart(*_surface_args(surface, paths, wall, width, height))
 
 
 def cliff_surface_spec(surface: CliffSurface, paths: dict[str, DescentPath], *,
                        wall: tuple[float, float, float, float], width: int = 520, height: int = 420) -> dict:
     """:func:`cliff_surface_chart` as a Vega-Lite spec, without rebuilding the Altair chart."""
-    return _spec(*_surface_args(surface, paths, wall, width, height))
+    return template_spec(*_surface_args(surface, paths, wall, width, height))
 
 
 def slice_frame(b, loss, dE_db, wall_b: float) -> pd.DataFrame:
@@ -487,17 +441,17 @@ def _slice_layers(b_dom: tuple[float, float], width: int):
 
 def _slice_args(b, loss, dE_db, wall_b, width):
     frames = {"section": slice_frame(b, loss, dE_db, wall_b), "wall": pd.DataFrame({"b": [float(wall_b)]})}
-    return ("slice", ((float(np.min(b)), float(np.max(b))), int(width)), frames)
+    return (_slice_layers, ((float(np.min(b)), float(np.max(b))), int(width)), frames)
 
 
 def cliff_slice_chart(b, loss, dE_db, *, wall_b: float, width: int = 360):
     """E(b) and |∂E/∂b| (log axis) along b at fixed w, with the wall b* marked."""
-    return _chart(*_slice_args(b, loss, dE_db, wall_b, width))
+    return template_chart(*_slice_args(b, loss, dE_db, wall_b, width))
 
 
 def cliff_slice_spec(b, loss, dE_db, *, wall_b: float, width: int = 360) -> dict:
     """:func:`cliff_slice_chart` as a Vega-Lite spec, without rebuilding the Altair chart."""
-    return _spec(*_slice_args(b, loss, dE_db, wall_b, width))
+    return template_spec(*_slice_args(b, loss, dE_db, wall_b, width))
 
 
 def _descent_layers(runs: tuple[str, ...], width: int):
@@ -520,24 +474,14 @@ def _descent_args(paths, width):
     pf = paths_frame(paths)
     steps = pf.dropna(subset=["step"]).copy()
     steps["plotted"], steps["status"] = log_safe(steps["step"].to_numpy())
-    return ("descent", (tuple(paths), int(width)), {"paths": pf, "steps": steps})
+    return (_descent_layers, (tuple(paths), int(width)), {"paths": pf, "steps": steps})
 
 
 def descent_chart(paths: dict[str, DescentPath], *, width: int = 360):
     """Loss per iteration and the length of each step (log axis), for each run."""
-    return _chart(*_descent_args(paths, width))
+    return template_chart(*_descent_args(paths, width))
 
 
 def descent_spec(paths: dict[str, DescentPath], *, width: int = 360) -> dict:
     """:func:`descent_chart` as a Vega-Lite spec, without rebuilding the Altair chart."""
-    return _spec(*_descent_args(paths, width))
-
-
-_BUILDERS = {
-    "geometry": _geometry_layers,
-    "composition": _composition_layers,
-    "nonfinite": _nonfinite_layers,
-    "surface": _surface_layers,
-    "slice": _slice_layers,
-    "descent": _descent_layers,
-}
+    return template_spec(*_descent_args(paths, width))

@@ -1,12 +1,27 @@
-"""Conventions every rnnviz chart follows: palette, log-safe values, captions.
+"""Conventions every rnnviz chart follows: palette, paddings, log-safe values, number formats.
 
 No Streamlit here: functions take core results and return Altair charts or
-pandas frames ready for one.
+pandas frames ready for one. Magnitudes that may leave float64 come from the core as
+natural logs: :func:`rnnviz.numerics.log10_of` (re-exported here) turns them into the log10
+values that charts draw and :func:`format_magnitude` writes.
 """
 
 from __future__ import annotations
 
+import math
+
+import altair as alt
 import numpy as np
+
+from ..numerics import LN10, log10_of
+
+__all__ = ["LN10", "log10_of"]  # and every public name defined below
+
+#: Streamlit squeezes a chart whose padding (axis titles, legends) it must fit into a given size;
+#: sizes here are the plotting area's: "pad" grows the chart around it, "fit-x" stretches it to the
+#: container's width only.
+PAD = alt.AutoSizeParams(type="pad", contains="padding")
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 #: Okabe–Ito, the colour-blind-safe qualitative palette (black dropped; it is the text colour).
 OKABE_ITO = (
@@ -30,6 +45,23 @@ SEQUENTIAL_SCHEME = "viridis"
 #: to these bounds and flagged, never dropped silently.
 LOG_FLOOR = 1e-300
 LOG_CEIL = 1e300
+
+
+def format_magnitude(log10_value: float) -> str:
+    """``10**log10_value`` as text, also far outside float64 (``"3.2e-3010"``), ``"0"`` for -inf."""
+    if math.isnan(log10_value):
+        return "NaN"
+    if log10_value == -math.inf:
+        return "0 (exactly)"
+    if log10_value == math.inf:
+        return "inf"
+    exponent = math.floor(log10_value)
+    mantissa = 10 ** (log10_value - exponent)
+    if mantissa >= 9.995:
+        mantissa, exponent = 1.0, exponent + 1
+    if -3 <= exponent <= 4:
+        return f"{mantissa * 10 ** exponent:.4g}"
+    return f"{mantissa:.2f}e{exponent:+d}"
 
 
 def log_safe(values) -> tuple[np.ndarray, np.ndarray]:
@@ -59,3 +91,9 @@ def thin_indices(length: int, max_points: int = 1500) -> np.ndarray:
         return np.arange(length)
     idx = np.unique(np.round(np.linspace(0, length - 1, max_points)).astype(int))
     return idx
+
+
+def format_radius(radius: float, norm: float) -> str:
+    """A spectral radius as text; one at rounding level next to the norm (a nilpotent matrix: ~1e-15)
+    is shown as ``"≈ 0"``."""
+    return "≈ 0" if radius <= 1e-12 * max(norm, 1e-300) else f"{radius:.4g}"

@@ -14,31 +14,13 @@ import numpy as np
 import pandas as pd
 
 from ..scalar import PhaseMap, ScalarTrajectory
-from .spec import vega_spec  # noqa: F401  (moved to spec.py; re-exported for callers)
-from .common import DIVERGING_SCHEME, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, log_safe, thin_indices
+from .common import (DIVERGING_SCHEME, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, format_magnitude,
+                     log_safe, thin_indices)
 
-_LOG10 = math.log(10.0)
 #: log10 of float32's largest finite value and smallest positive (subnormal) value.
 F32_LOG10_MAX = math.log10(float(np.finfo(np.float32).max))
 F32_LOG10_MIN = math.log10(float(np.finfo(np.float32).smallest_subnormal))
 HEIGHT = 300
-
-
-def format_magnitude(log10_value: float) -> str:
-    """``10**log10_value`` as text, also far outside float64 (``"3.2e-3010"``), ``"0"`` for -inf."""
-    if math.isnan(log10_value):
-        return "NaN"
-    if log10_value == -math.inf:
-        return "0 (exactly)"
-    if log10_value == math.inf:
-        return "inf"
-    exponent = math.floor(log10_value)
-    mantissa = 10 ** (log10_value - exponent)
-    if mantissa >= 9.995:
-        mantissa, exponent = 1.0, exponent + 1
-    if -3 <= exponent <= 4:
-        return f"{mantissa * 10 ** exponent:.4g}"
-    return f"{mantissa:.2f}e{exponent:+d}"
 
 
 def _pin_zero_floor(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -1,10 +1,16 @@
 """One place for "chart → cached Vega-Lite spec" and back to plain data. No Streamlit here.
 
 Pages draw charts as Vega-Lite dicts with ``st.vega_lite_chart``: a dict is cheap to cache and
-cheap to redraw. :func:`vega_spec` builds such a dict from an Altair chart, with every data frame
-turned into Arrow IPC bytes (Streamlit passes bytes straight to the browser). A spec may also
-carry its datasets as pandas frames (``st.vega_lite_chart`` serialises those itself) or as plain
-lists of records.
+cheap to redraw. There is one way to make one:
+
+* :func:`vega_spec` turns an Altair chart into such a dict, with every data frame as Arrow IPC
+  bytes (Streamlit passes bytes straight to the browser); frames the chart names (its top-level
+  ``datasets``) keep their names;
+* :func:`template_spec` is the same for a chart whose Altair build is too slow to repeat for every
+  new setting: its structure (no data) is built once per structural setting and its frames are
+  filled in (:func:`template_chart` gives the Altair chart itself, for notebooks and tests).
+
+A spec read back (exports) may also hold its datasets as pandas frames or lists of records.
 
 For anything outside the browser (vl-convert's PNG/SVG, a CSV of the data) those datasets have
 to be plain values again: :func:`inline_spec` and :func:`spec_frames`.
@@ -13,9 +19,11 @@ to be plain values again: :func:`inline_spec` and :func:`spec_frames`.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
+import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import altair as alt
 import pandas as pd
@@ -105,6 +113,36 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     out = split_spec(chart, arrow=True)
     out.setdefault("datasets", {})
     return out
+
+
+@functools.lru_cache(maxsize=128)
+def _template(builder: Callable, structure: tuple) -> str:
+    """The JSON of ``builder(*structure)`` without its data, built once per builder and structure.
+
+    Building an Altair chart costs 30-150 ms, far more than its data; a chart that keeps its data in
+    named datasets is, for new numbers, this template plus new frames.
+    """
+    spec = split_spec(builder(*structure), arrow=False)
+    spec.pop("datasets", None)
+    return json.dumps(spec)
+
+
+def template_spec(builder: Callable, structure: tuple, frames: Mapping[str, pd.DataFrame]) -> dict:
+    """The spec of ``builder(*structure)`` (a chart whose layers read the named datasets ``frames``)
+    with these frames as Arrow bytes, the Altair chart built only once per ``structure`` (hashable)."""
+    spec = json.loads(_template(builder, tuple(structure)))
+    spec["datasets"] = {name: arrow_bytes(frame) for name, frame in frames.items()}
+    return spec
+
+
+def template_chart(builder: Callable, structure: tuple, frames: Mapping[str, pd.DataFrame]) -> alt.TopLevelMixin:
+    """The Altair chart of :func:`template_spec` itself (slow path, for notebooks and tests), its frames
+    inlined as sanitised records so that ``st.altair_chart`` and ``chart.save`` work on it too."""
+    from altair.utils.data import to_values
+
+    chart = builder(*structure)
+    chart.datasets = {name: to_values(frame)["values"] for name, frame in frames.items()}
+    return chart
 
 
 def as_spec(spec_or_chart) -> dict:

@@ -13,10 +13,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .scalar import format_magnitude
-from .common import EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, log_safe, thin_indices
+from .common import (EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, format_magnitude,
+                     log10_of, log_safe, thin_indices)
 
-LN10 = math.log(10.0)
 HEIGHT = 300
 #: Rows per chart (all lines together): responsive in a browser, and below Altair's 5,000-row limit.
 MAX_ROWS = 4800
@@ -175,7 +174,7 @@ def product_spectrum_frame(distance, log_sv, *, max_lines: int = 12, max_points:
     rows = thin_indices(len(dist), max_points or min(1500, MAX_ROWS // len(lines)))
     frames = []
     for i in lines:
-        col = P[rows, i] / LN10
+        col = log10_of(P[rows, i])
         frames.append(pd.DataFrame({"distance": dist[rows], "index": i + 1, "log10": _finite_or_nan(col),
                                     "value": _sci(col)}))
     return pd.concat(frames, ignore_index=True)
@@ -256,7 +255,7 @@ def bound_chain_frame(distance, actual, middle, outer, *, extra: tuple[str, np.n
     idx = thin_indices(len(distance), max_points or min(1500, MAX_ROWS // len(series)))
     frames = []
     for label, values in series:
-        col = np.asarray(values, dtype=float)[idx] / LN10
+        col = log10_of(np.asarray(values, dtype=float)[idx])
         frames.append(pd.DataFrame({"distance": distance[idx], "quantity": label,
                                     "log10": _finite_or_nan(col), "value": _sci(col)}))
     return pd.concat(frames, ignore_index=True)
@@ -298,7 +297,7 @@ def gated_comparison_frame(models: dict, *, max_points: int = 1200) -> pd.DataFr
         rows = thin_indices(len(dist), max_points)
         n = P.shape[1]
         for label, i in (("largest σ₁", 0), ("median", n // 2), ("smallest σₙ", n - 1)):
-            col = P[rows, i] / LN10
+            col = log10_of(P[rows, i])
             frames.append(pd.DataFrame({"model": name, "which": label, "distance": dist[rows],
                                         "log10": _finite_or_nan(col), "value": _sci(col)}))
     return pd.concat(frames, ignore_index=True)

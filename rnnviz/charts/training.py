@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..training import GapSweep, TrainingRun
-from .common import EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, log_safe, thin_indices
+from .common import (EXPLODE_COLOR, FIT_X, NEUTRAL_COLOR, OKABE_ITO, PAD, SEQUENTIAL_SCHEME, VANISH_COLOR, log_safe,
+                     thin_indices)
+from .spec import vega_spec
 
 LOSS_COLOR = OKABE_ITO[4]       # blue
 ACCURACY_COLOR = OKABE_ITO[2]   # bluish green
@@ -37,11 +39,6 @@ CHANCE = 0.5
 #: How the charts name each cell, and its colour when several are drawn together.
 CELL_LABELS = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM"}
 CELL_COLORS = {"rnn": OKABE_ITO[5], "gru": OKABE_ITO[4], "lstm": OKABE_ITO[6]}
-#: Streamlit squeezes a chart whose padding (axis titles, legends) it must fit into a given size;
-#: sizes here are the plotting area's: "pad" grows the chart around it, "fit-x" stretches it to the
-#: container's width only.
-PAD = alt.AutoSizeParams(type="pad", contains="padding")
-FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 class _Sources:
@@ -60,11 +57,12 @@ class _Sources:
 
 
 def _spec(builder, *args, **kwargs) -> dict:
-    """A chart's Vega-Lite spec with its data as named pandas datasets (for ``st.vega_lite_chart``)."""
+    """A chart's cached spec (:func:`rnnviz.charts.spec.vega_spec`), its data as the named datasets
+    the chart's layers read."""
     src = _Sources(named=True)
-    spec = builder(*args, src=src, **kwargs).to_dict()
-    spec["datasets"] = {**spec.get("datasets", {}), **src.frames}
-    return spec
+    chart = builder(*args, src=src, **kwargs)
+    chart.datasets = src.frames
+    return vega_spec(chart)
 
 
 def _what_word(what: str | None) -> str:
@@ -483,29 +481,29 @@ def sweep_compare_chart(sweeps, *, width: int = 700, height: int = 260, src: _So
 # --------------------------------------------------------------------------- specs for the app
 
 def loss_accuracy_spec(run: TrainingRun, **kwargs) -> dict:
-    """:func:`loss_accuracy_chart` as a spec with named pandas datasets."""
+    """:func:`loss_accuracy_chart` as a cached spec with named datasets."""
     return _spec(loss_accuracy_chart, run, **kwargs)
 
 
 def grad_norm_spec(run: TrainingRun, **kwargs) -> dict:
-    """:func:`grad_norm_chart` as a spec with named pandas datasets."""
+    """:func:`grad_norm_chart` as a cached spec with named datasets."""
     return _spec(grad_norm_chart, run, **kwargs)
 
 
 def dh_heatmap_spec(run: TrainingRun, **kwargs) -> dict:
-    """:func:`dh_heatmap` as a spec with named pandas datasets."""
+    """:func:`dh_heatmap` as a cached spec with named datasets."""
     return _spec(dh_heatmap, run, **kwargs)
 
 
 def sweep_spec(sweep: GapSweep, **kwargs) -> dict:
-    """:func:`sweep_chart` as a spec with named pandas datasets."""
+    """:func:`sweep_chart` as a cached spec with named datasets."""
     return _spec(sweep_chart, sweep, **kwargs)
 
 
 # --------------------------------------------------------------------------- live progress
 
 def sweep_compare_spec(sweeps, **kwargs) -> dict:
-    """:func:`sweep_compare_chart` as a spec with named pandas datasets."""
+    """:func:`sweep_compare_chart` as a cached spec with named datasets."""
     return _spec(sweep_compare_chart, sweeps, **kwargs)
 
 

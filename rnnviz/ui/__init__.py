@@ -11,10 +11,10 @@ threadpool_limits(limits=1, user_api="blas")
 from .cache import cached
 from .frame import guard, page_frame
 from .registry import HOME, PAGES, PageInfo
-from . import export, lecture, urlstate, widgets
-from .presets import Preset, preset_bar
+from . import export, lecture, requests, urlstate, widgets
+from .presets import Preset, preset_bar, preset_button
 
 __all__ = [
     "HOME", "PAGES", "PageInfo", "Preset", "cached", "export", "guard", "lecture", "page_frame",
-    "preset_bar", "urlstate", "widgets",
+    "preset_bar", "preset_button", "requests", "urlstate", "widgets",
 ]

@@ -194,8 +194,3 @@ def figure(spec_or_chart, *, name: str, notice: str, formulas: Sequence[str] = (
     stem = show(spec_or_chart, name=name, notice=notice, **show_kwargs)
     st.caption(f"**Notice:** {notice}")
     return stem
-
-
-def chart(chart, *, name: str, data: pd.DataFrame | None = None) -> None:
-    """Former name of :func:`show` for Altair charts (kept for pages written against it)."""
-    show(chart, name=name, data=data)

@@ -8,12 +8,17 @@ from contextlib import contextmanager
 import streamlit as st
 
 from . import a11y, lecture, runs, urlstate, widgets
-from .registry import HOME, available_pages
+from .registry import HOME, PageInfo, available_pages, page_info
 
 
-def page_frame(title: str, *, icon: str, lead: str) -> None:
-    """Call first on every page: config, sidebar navigation with titles, heading and lead."""
-    st.set_page_config(page_title=f"{title} · rnnviz", page_icon=icon, layout="wide",
+def page_frame(file: str, *, lead: str) -> PageInfo:
+    """Call first on every page, with the page's ``__file__``: config, sidebar navigation with
+    titles, heading and lead. The page's title, icon and path come from the registry
+    (:mod:`rnnviz.ui.registry`); returns its entry. Links with a page's former parameter names
+    are rewritten to the current ones first (:data:`rnnviz.ui.urlstate.ALIASES`)."""
+    page = page_info(file)
+    urlstate.apply_aliases(page.path)
+    st.set_page_config(page_title=f"{page.title} · rnnviz", page_icon=page.icon, layout="wide",
                        initial_sidebar_state="collapsed" if lecture.is_on() else "auto")
     with st.sidebar:
         # Titles, not file names: Streamlit's own file-name navigation is hidden in config.toml.
@@ -25,10 +30,10 @@ def page_frame(title: str, *, icon: str, lead: str) -> None:
                        help="Larger type and fewer controls in view, for a projector.")
         st.divider()
     lecture.apply_style()
-    a11y.apply()
-    st.title(title)
+    st.title(page.header)
     st.markdown(lead)
     runs.train_ahead()  # the lab's default run, once per server, so that a hall finds it done
+    return page
 
 
 @contextmanager

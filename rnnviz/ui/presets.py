@@ -39,6 +39,14 @@ def _apply(page: str, preset: Preset) -> None:
     st.session_state[f"_preset_{page}"] = preset.label
 
 
+def preset_button(preset: Preset, *, page: str, label: str, key: str, **kwargs) -> None:
+    """A button elsewhere on the page that applies ``preset`` exactly as its button in the bar does
+    (the other controls back to their defaults, the preset's caption shown); ``kwargs`` go to
+    ``st.button`` (icon, help, ...)."""
+    kwargs.setdefault("help", preset.caption)
+    st.button(label, key=key, on_click=_apply, args=(page, preset), **kwargs)
+
+
 def preset_bar(presets: Sequence[Preset], *, page: str, path: str) -> Preset | None:
     """Draw the presets as buttons, each with its link; call before the page's widgets.
 

@@ -14,12 +14,19 @@ APP_ROOT = Path(__file__).resolve().parents[2]
 @dataclass(frozen=True)
 class PageInfo:
     path: str   # relative to app.py, as st.page_link wants it
-    title: str
+    title: str  # the navigation label, the browser tab's title and (unless ``heading``) the page's heading
     icon: str
     blurb: str
+    heading: str = ""  # the page's heading when it differs from its navigation label (the home page)
+
+    @property
+    def header(self) -> str:
+        """What the page shows as its heading."""
+        return self.heading or self.title
 
 
-HOME = PageInfo("app.py", "Home", ":material/home:", "What rnnviz shows and where to start.")
+HOME = PageInfo("app.py", "Home", ":material/home:", "What rnnviz shows and where to start.",
+                heading="Vanishing and exploding gradients, live")
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/1_Scalar_intuition.py", "Scalar intuition", ":material/trending_down:",
@@ -56,6 +63,17 @@ def page_files(root: Path = APP_ROOT) -> list[str]:
 def _untitled(path: str) -> PageInfo:
     stem = Path(path).stem.lstrip("0123456789_- ")
     return PageInfo(path, stem.replace("_", " ") or Path(path).stem, ":material/article:", "")
+
+
+def page_info(file: str, root: Path = APP_ROOT) -> PageInfo:
+    """The registry entry of the script ``file`` (a page passes its ``__file__``): its path relative
+    to app.py, title and icon. An unregistered script gets a title made from its file name."""
+    path = Path(file).resolve()
+    try:
+        relative = path.relative_to(root.resolve()).as_posix()
+    except ValueError:  # a script outside the app (a test's temporary page): match it by its place
+        relative = path.name if path.parent.name != "pages" else f"pages/{path.name}"
+    return next((p for p in (HOME, *PAGES) if p.path == relative), None) or _untitled(relative)
 
 
 def available_pages(root: Path = APP_ROOT) -> tuple[PageInfo, ...]:

@@ -1,8 +1,14 @@
-"""Finished training runs shared by every session, and the default run trained ahead of the hall.
+"""Live training runs: trained in front of the viewer, paused, stopped, resumed, shared when done.
 
-The training lab cannot go through :func:`rnnviz.ui.cached`: it trains live, with a progress bar
-and a stop button. Its finished runs (and sweeps) go into small LRU stores shared by all sessions
-(:func:`run_store`, :func:`sweep_store`), keyed by their settings.
+The training lab cannot go through :func:`rnnviz.ui.cached`: it trains live, with a progress bar,
+a live chart and *Pause* / *Stop* buttons (keyboard-operable: WCAG 2.2.2 asks that anything that
+moves for more than five seconds can be paused or stopped). :func:`train` is the whole protocol:
+
+* a finished run comes from a small LRU store shared by all sessions (:func:`run_store`), keyed by
+  its settings; sweeps likewise (:func:`sweep_store`, :func:`run_sweep`);
+* a run the viewer paused or stopped is held in the session, with its iterator, until the viewer
+  resumes it (:func:`resume_button`): it goes on from where it stood, not from the start;
+  :func:`halted` says where it stands, :func:`partial` gives what it learned so far.
 
 A lecture hall opening the app on a freshly started server would otherwise all wait for the
 first training of the default settings, in one session, under the load of every other session
@@ -15,16 +21,20 @@ is stored by the time the hall reaches the lab. Set ``RNNVIZ_TRAIN_AHEAD=0`` to 
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import streamlit as st
 
 import rnnviz
+from rnnviz.charts.training import CELL_LABELS, training_live_spec
 
-from .cache import flight_lock
+from .cache import flight_lock, single_flight
 
 #: Environment variable that switches training ahead off when set to "0".
 TRAIN_AHEAD_ENV = "RNNVIZ_TRAIN_AHEAD"
@@ -112,3 +122,153 @@ def _train(cfg, store: Store, lock: threading.Lock) -> None:
         start = time.perf_counter()
         steps = list(rnnviz.iterate_training(cfg))
         store.put(cfg, Result(rnnviz.summarize_training(cfg, steps), time.perf_counter() - start))
+
+
+# ----------------------------------------------------------------------------- live training
+
+#: Session state: settings → their run in progress, paused or stopped in this session.
+_LIVE = "_rnnviz_live_runs"
+#: What a session shows while another one trains the same settings.
+WAITING = "Another viewer is training exactly these settings; its result appears here in a moment."
+#: Seconds between two redraws of the progress bar and the live chart.
+REDRAW = 0.25
+
+
+@dataclass
+class Live:
+    """A run of one session: its steps so far, the iterator that goes on from there, the seconds it
+    trained, and its state: "running", "paused", "stopped" or "resumed" (asked to go on)."""
+
+    steps: list
+    iterator: Iterator
+    state: str = "running"
+    seconds: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+
+
+def _live() -> dict:
+    return st.session_state.setdefault(_LIVE, {})
+
+
+def halted(cfg) -> str | None:
+    """"paused" or "stopped" when the viewer halted the run of ``cfg`` in this session, else None."""
+    run = _live().get(cfg)
+    return run.state if run is not None and run.state in ("paused", "stopped") else None
+
+
+def partial(cfg) -> Result | None:
+    """What a halted run of ``cfg`` learned so far (its training time unknown: NaN), or None."""
+    run = _live().get(cfg)
+    if run is None or not run.steps:
+        return None
+    return Result(rnnviz.summarize_training(cfg, list(run.steps)), math.nan)
+
+
+def iterations_done(cfg) -> int:
+    """How many iterations of ``cfg`` this session trained so far (0 when none is held)."""
+    run = _live().get(cfg)
+    return 0 if run is None else len(run.steps)
+
+
+def keep_only(*cfgs) -> None:
+    """Drop the session's held runs of other settings (a changed setting lapses them)."""
+    live = _live()
+    for cfg in [c for c in live if c not in cfgs]:
+        del live[cfg]
+
+
+def _set_state(cfg, state: str) -> None:
+    run = _live().get(cfg)
+    if run is not None:
+        run.state = state
+
+
+def resume_button(cfg, *, label: str, key: str, **kwargs) -> None:
+    """A button that lets a paused or stopped run of ``cfg`` go on from where it stood."""
+    st.button(label, key=key, icon=":material/play_arrow:", on_click=_set_state, args=(cfg, "resumed"),
+              **kwargs)
+
+
+def train(cfg, *, key: str) -> Result | None:
+    """The finished run of ``cfg``: from the shared store, else trained live here (progress bar,
+    live chart, Pause and Stop buttons keyed ``key_pause`` and ``key``) and stored. None while the
+    viewer has it paused or stopped (see :func:`halted`, :func:`partial`).
+
+    A hall on a cold server: one session trains these settings, the others wait for its result.
+    """
+    result = run_store().get(cfg)
+    if result is not None or halted(cfg) is not None:
+        return result
+    with single_flight(cfg, waiting=WAITING):
+        return run_store().get(cfg) or _train_live(cfg, key)
+
+
+def _progress_text(cfg, step=None) -> str:
+    text = f"Training the {CELL_LABELS[cfg.cell]} …"
+    if step is None:
+        return text
+    return (f"{text} iteration {step.iteration} of {cfg.iterations} · loss {step.loss:.3g} · "
+            f"accuracy {step.accuracy:.0%}")
+
+
+def _train_live(cfg, key: str) -> Result:
+    live = _live()
+    run = live.get(cfg)
+    if run is None:   # a fresh start; otherwise a resumed (or rerun-interrupted) run goes on
+        run = live[cfg] = Live(steps=[], iterator=rnnviz.iterate_training(cfg))
+    run.state, run.started = "running", time.perf_counter()
+    spent = run.seconds
+    bar = st.progress(len(run.steps) / cfg.iterations, text=_progress_text(cfg))
+    buttons = st.container(horizontal=True, gap="small")
+    buttons.button("Pause", key=f"{key}_pause", icon=":material/pause_circle:", on_click=_set_state,
+                   args=(cfg, "paused"), help="Pause training here; resume it later from the same iteration.")
+    buttons.button("Stop training", key=key, icon=":material/stop_circle:", on_click=_set_state,
+                   args=(cfg, "stopped"), help="Stop training and show what the network has learned so far.")
+    chart = st.empty()
+    last = 0.0
+    for step in run.iterator:
+        run.steps.append(step)   # before any st call: a halt (a rerun) never loses a step
+        now = time.perf_counter()
+        run.seconds = spent + now - run.started
+        if now - last > REDRAW or step.nonfinite is not None:
+            last = now
+            bar.progress(step.iteration / cfg.iterations, text=_progress_text(cfg, step))
+            chart.vega_lite_chart(training_live_spec([s.loss for s in run.steps], [s.accuracy for s in run.steps],
+                                                     iterations=cfg.iterations), width="stretch")
+    result = Result(rnnviz.summarize_training(cfg, run.steps), spent + time.perf_counter() - run.started)
+    run_store().put(cfg, result)
+    live.pop(cfg, None)
+    bar.empty()
+    buttons.empty()
+    chart.empty()
+    return result
+
+
+# ----------------------------------------------------------------------------- the gap sweep
+
+def sweep_key(cfg, cells: tuple[str, ...], seeds: int) -> tuple:
+    """The store key of a sweep: every setting but the gap and the cell, the cells, gaps and seeds."""
+    return (cfg.replace(gap=1, cell="rnn"), tuple(cells), rnnviz.DEFAULT_SWEEP_GAPS, int(seeds))
+
+
+def stored_sweep(cfg, cells: tuple[str, ...], seeds: int) -> Result | None:
+    """A finished sweep of these settings, if any session ran it."""
+    return sweep_store().get(sweep_key(cfg, cells, seeds))
+
+
+def run_sweep(cfg, cells: tuple[str, ...], seeds: int) -> Result:
+    """Train ``cfg`` at every default gap for each cell and seed (:func:`rnnviz.compare_gap_sweeps`)
+    with a progress bar, and store it. Its ``run`` is the :class:`rnnviz.GapSweep` of a single cell,
+    or ``{cell: GapSweep}`` for several."""
+    bar = st.progress(0.0, text="Sweeping …")
+
+    def progress(done, total, cell, gap, seed):
+        bar.progress(done / total, text=f"Sweeping … {CELL_LABELS[cell]}, L = {gap}, seed {seed} "
+                                         f"({done} of {total})")
+
+    by_cell = rnnviz.compare_gap_sweeps(cfg, rnnviz.DEFAULT_SWEEP_GAPS, cells=cells, seeds=int(seeds),
+                                        progress=progress)
+    sweep = Result(by_cell[cells[0]] if len(cells) == 1 else by_cell, 0.0)
+    sweep_store().put(sweep_key(cfg, cells, seeds), sweep)
+    bar.empty()
+    return sweep

@@ -25,6 +25,17 @@ _SHOWN = "_rnnviz_link_shown"  # the link the box shows in this run (None: not d
 #: Controls that belong to the viewer, not to the view: presets leave them alone.
 PERSONAL = frozenset({"lecture"})
 
+#: One link key per concept across pages: ``f`` the nonlinearity, ``T`` the steps, ``scale`` the
+#: weight scale, ``in_scale`` the (numeric) input scale, ``its`` the iterations. A page's former
+#: key → its current key, so that links shared before the vocabulary was unified open the same
+#: view (page 1's ``input`` is the input's *kind* and stays; page 3's numeric ``input`` moved).
+ALIASES: dict[str, dict[str, str]] = {
+    "pages/2_Nonlinearity_derivatives.py": {"nl": "f", "steps": "T"},
+    "pages/3_Spectral_norms.py": {"input": "in_scale"},
+    "pages/4_Gradient_clipping.py": {"it": "its"},
+    "pages/5_Training_lab.py": {"g": "scale"},
+}
+
 
 def url_value(value) -> str:
     """How a widget value is written in a link (``true``/``false`` for booleans)."""
@@ -59,6 +70,33 @@ def begin_page(container) -> None:
     st.session_state[_SHOWN] = None
     with container:
         st.session_state[_BOX] = st.empty()
+
+
+def apply_aliases(path: str) -> None:
+    """Rewrite a link's former keys of the page at ``path`` to the current ones (:data:`ALIASES`),
+    before any control is drawn. A current key in the same link wins over its alias.
+
+    The bound controls seed from Streamlit's copy of the query string as the page loaded (internal
+    state, checked on 1.67, as in :func:`drop_param`); the address bar is rewritten too.
+    """
+    aliases = ALIASES.get(path, {})
+    if not any(old in st.query_params for old in aliases):
+        return
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        params = get_script_run_ctx().session_state._state.query_params
+    except AttributeError:  # internals moved: the old keys are ignored, the page opens at its defaults
+        return
+    for old, new in aliases.items():
+        values = st.query_params.get_all(old)
+        if not values:
+            continue
+        if new not in st.query_params:
+            params.set_with_no_forward_msg(new, values if len(values) > 1 else values[0])
+            params._initial_query_params[new] = list(values)
+        params._initial_query_params.pop(old, None)
+        params.remove_param(old)  # sends the rewritten address to the browser
 
 
 def raw_param(key: str) -> str | None:

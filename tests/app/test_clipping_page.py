@@ -87,9 +87,9 @@ def test_all_norms_zero_and_huge():
 
 def test_cliff_worst_cases_are_reported_not_raised():
     # The largest learning rate from right at the wall, with the loosest threshold and most iterations.
-    at = _open(w0=6.4, b0=-3.2, lr=2.0, mc=5.0, it=300)
+    at = _open(w0=6.4, b0=-3.2, lr=2.0, mc=5.0, its=300)
     _ok(at)
-    at = _open(w0=3.6, b0=-1.6, lr=0.05, mc=0.1, it=10)
+    at = _open(w0=3.6, b0=-1.6, lr=0.05, mc=0.1, its=10)
     _ok(at)
 
 

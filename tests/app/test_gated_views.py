@@ -155,7 +155,7 @@ def test_spectral_gru_and_plain_compared_at_the_same_distance():
     # n = 64, T = 3000: the GRU used to stop at 2,048 steps (its stack of Jacobians was capped) while the
     # plain product covered all 3,000; now both cover the window and are read at the same distance
     from rnnviz import spectral as sp
-    from rnnviz.charts.scalar import format_magnitude
+    from rnnviz.charts.common import format_magnitude
 
     at = _spectral(gru=True, n=64, T=3000)
     metrics = _gru_metrics(at)

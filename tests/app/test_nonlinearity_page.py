@@ -38,7 +38,7 @@ def test_defaults(page):
     assert sum("Notice" in c.value for c in page.caption) >= 4
 
 
-SLIDERS = {"n": (2, 256), "scale": (0.0, 3.0), "in_scale": (0.0, 3.0), "bias": (-5.0, 5.0), "steps": (10, 1000)}
+SLIDERS = {"n": (2, 256), "scale": (0.0, 3.0), "in_scale": (0.0, 3.0), "bias": (-5.0, 5.0), "T": (10, 1000)}
 
 
 @pytest.mark.parametrize("key", list(SLIDERS))
@@ -50,10 +50,10 @@ def test_each_slider_at_both_ends(page, key):
 
 
 def test_each_nonlinearity(page):
-    for option in page.selectbox(key="nl").options:
-        page.selectbox(key="nl").set_value(option).run(timeout=60)
+    for option in page.selectbox(key="f").options:
+        page.selectbox(key="f").set_value(option).run(timeout=60)
         _ok(page)
-    page.selectbox(key="nl").set_value("tanh").run(timeout=60)
+    page.selectbox(key="f").set_value("tanh").run(timeout=60)
 
 
 def test_seed_extremes(page):
@@ -63,29 +63,29 @@ def test_seed_extremes(page):
 
 
 def test_sigmoid_with_small_weights_guarantees_vanishing():
-    metrics = _ok(_open(nl="sigmoid", scale=1.0, n=64))
+    metrics = _ok(_open(f="sigmoid", scale=1.0, n=64))
     assert metrics["σ_max(W) vs 1/γ"].endswith("vs 4")
-    assert "vanishing guaranteed" in str(_open(nl="sigmoid", scale=1.0, n=64).metric[3].proto.delta)
+    assert "vanishing guaranteed" in str(_open(f="sigmoid", scale=1.0, n=64).metric[3].proto.delta)
 
 
 @pytest.mark.parametrize("state", [
-    dict(nl="relu", n=256, scale=3.0, in_scale=3.0, bias=5.0, steps=1000),
-    dict(nl="linear", n=256, scale=3.0, in_scale=3.0, bias=-5.0, steps=1000),
-    dict(nl="leaky_relu", n=2, scale=0.0, in_scale=0.0, bias=0.0, steps=10),
-    dict(nl="sigmoid", n=256, scale=3.0, in_scale=3.0, bias=-5.0, steps=1000),
+    dict(f="relu", n=256, scale=3.0, in_scale=3.0, bias=5.0, T=1000),
+    dict(f="linear", n=256, scale=3.0, in_scale=3.0, bias=-5.0, T=1000),
+    dict(f="leaky_relu", n=2, scale=0.0, in_scale=0.0, bias=0.0, T=10),
+    dict(f="sigmoid", n=256, scale=3.0, in_scale=3.0, bias=-5.0, T=1000),
 ])
 def test_combined_worst_cases(state):
     _ok(_open(**state))
 
 
 def test_exploding_linear_overflow_is_content():
-    at = _open(nl="linear", n=128, scale=3.0, steps=1000)
+    at = _open(f="linear", n=128, scale=3.0, T=1000)
     _ok(at)
     assert any("overflowed float64 at step" in w.value for w in at.warning)
 
 
 def test_dead_relus_are_counted():
-    metrics = _ok(_open(nl="relu", bias=-5.0, in_scale=0.0))
+    metrics = _ok(_open(f="relu", bias=-5.0, in_scale=0.0))
     assert metrics["Dead unit-steps"] == "100.0%"
 
 

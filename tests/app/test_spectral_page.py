@@ -1,4 +1,4 @@
-"""The "Jacobian products, spectral norms and eigenvalues" page under AppTest.
+"""The "Jacobians and spectral norms" page under AppTest.
 
 Defaults, the controls at their extremes (including n = 256 with T = 10,000), every preset and the
 one-click nilpotent example, and every upload failure: each must show an ``st.error`` while the
@@ -67,7 +67,7 @@ def test_defaults(page):
 @pytest.mark.parametrize("key,values", [
     ("n", (2, 256)),
     ("scale", (0.05, 4.0)),
-    ("input", (0.0, 3.0)),
+    ("in_scale", (0.0, 3.0)),
     ("bias", (-3.0, 3.0)),
     ("t", (1,)),
 ])
@@ -134,7 +134,7 @@ def test_no_whole_horizon_button_where_it_would_take_too_long():
 
 
 def test_long_horizon_small_n_is_finite_to_10000():
-    at = _open(n=4, T=10_000, f="linear", scale=1.5, input=0.5)
+    at = _open(n=4, T=10_000, f="linear", scale=1.5, in_scale=0.5)
     metrics = _ok(at)
     assert any("overflowed float64" in c.value for c in at.caption)   # the states explode: content
     at = _open(n=4, T=10_000, f="tanh", scale=0.5)
@@ -192,10 +192,13 @@ def test_fresh_matrices_ignored_for_nilpotent():
 
 
 def test_nilpotent_button_shows_doubling():
-    at = _open()
+    at = _open(scale=2.0, bias=0.5)
     at.button(key="nilpotent").click().run(timeout=TIMEOUT)
     metrics = _ok(at)
     assert at.selectbox(key="W").value == "nilpotent"
+    # it is the "Nilpotent trap" preset: the other controls go back to their defaults, its caption shows
+    assert at.slider(key="scale").value == 1.0 and at.slider(key="bias").value == 0.0
+    assert any(i.value.startswith("**Nilpotent trap:**") for i in at.info)
     assert metrics["ρ(W), spectral radius"] == "≈ 0"
     assert float(metrics["σ_max(W) = ‖W‖₂"]) == pytest.approx(16.0)
     # ‖J^60‖ = 2^59 √200

@@ -70,7 +70,7 @@ EXTREMES = {
     "L": (1, 100),
     "f": tuple(rnnviz.NONLINEARITIES),
     "n": (2, 128),
-    "g": (0.1, 3.0),
+    "scale": (0.1, 3.0),
     "opt": ("SGD", "Adam"),
     "lr": (0.0001, 3.0),
     "its": (20, 1000),
@@ -136,27 +136,47 @@ def test_scenario_long_gap_stays_at_chance():
     assert float(at.metric[0].value.rstrip("%")) < 60
 
 
-def test_stopped_training_shows_the_partial_run_and_can_resume():
+class _Counted:
+    """An iterator that counts what it hands out (to see a resumed run go on, not start again)."""
+
+    def __init__(self, it) -> None:
+        self.it, self.count = it, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = next(self.it)
+        self.count += 1
+        return item
+
+
+@pytest.mark.parametrize("state,button", [("stopped", "Train to the end"), ("paused", "Resume")])
+def test_halted_training_shows_the_partial_run_and_goes_on_from_there(state, button):
+    from rnnviz.ui import runs
+
     st.cache_resource.clear()
     at = open_page(PAGE)
     at.session_state["its"] = FEW
     at.session_state["seed"] = 11
     cfg = rnnviz.TrainingConfig(iterations=FEW, seed=11)
-    steps = []
-    for step in rnnviz.iterate_training(cfg):
+    steps, iterator = [], _Counted(rnnviz.iterate_training(cfg))
+    for step in iterator:
         steps.append(step)
         if step.iteration == 7:
             break
-    at.session_state["_lab_halted"] = cfg   # what the stop button's callback records
-    at.session_state["_lab_partial"] = (cfg, steps)
+    # what the Stop / Pause button's callback leaves in the session
+    at.session_state[runs._LIVE] = {cfg: runs.Live(steps=steps, iterator=iterator, state=state)}
     at.run()
-    _ok(at, "after a stop")
-    assert any("stopped by you after 7 of 20" in i.value for i in at.info), [i.value for i in at.info]
+    _ok(at, f"after a {state} halt")
+    assert any(f"{state} by you after 7 of 20" in i.value for i in at.info), [i.value for i in at.info]
     assert at.metric[2].value == "7 of 20"
     assert len(at.get(CHART)) == 3
-    next(b for b in at.button if b.label == "Train to the end").click().run()
+    next(b for b in at.button if b.label == button).click().run()
     _ok(at, "after resuming")
     assert at.metric[2].value == "20 of 20"
+    assert iterator.count == 20  # the held run went on from iteration 7
+    assert at.metric[0].value == f"{rnnviz.train(cfg).test_accuracy:.1%}"  # the same run as one in one go
 
 
 def test_sweep_runs_on_click_and_is_kept():
