@@ -115,6 +115,12 @@ def on_canvas(spec: dict) -> dict:
     return {**spec, "usermeta": usermeta}
 
 
+def accessible(spec: dict, *, name: str, notice: str = "") -> dict:
+    """A spec with its description, drawn on a canvas: for a chart shown without :func:`show`
+    (the live training chart, redrawn a few times a second, has no table or downloads)."""
+    return on_canvas(described(spec, name=name, notice=notice))
+
+
 def _alt_key(spec: dict, name: str, notice: str, data) -> tuple | None:
     """A key for a chart's text alternative: its structure, name and sentence, and its datasets'
     bytes (hashed by Python, cheap); None when a dataset is not bytes (then nothing is cached)."""
@@ -134,7 +140,7 @@ def alternative(spec: dict, *, name: str, notice: str = "", data: pd.DataFrame |
             if key in _ALT_CACHE:
                 _ALT_CACHE.move_to_end(key)
                 return _ALT_CACHE[key]
-    value = (on_canvas(described(spec, name=name, notice=notice)), *data_table(spec, data))
+    value = (accessible(spec, name=name, notice=notice), *data_table(spec, data))
     if key is not None:
         with _ALT_LOCK:
             _ALT_CACHE[key] = value

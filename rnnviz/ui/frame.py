@@ -30,6 +30,7 @@ def page_frame(file: str, *, lead: str) -> PageInfo:
                        help="Larger type and fewer controls in view, for a projector.")
         st.divider()
     lecture.apply_style()
+    a11y.apply()
     st.title(page.header)
     st.markdown(lead)
     runs.train_ahead()  # the lab's default run, once per server, so that a hall finds it done
