@@ -22,8 +22,8 @@ def page_frame(file: str, *, lead: str) -> PageInfo:
                        initial_sidebar_state="collapsed" if lecture.is_on() else "auto")
     with st.sidebar:
         # Titles, not file names: Streamlit's own file-name navigation is hidden in config.toml.
-        for page in (HOME, *available_pages()):
-            st.page_link(page.path, label=page.title, icon=page.icon)
+        for entry in (HOME, *available_pages()):  # not `page`: that is this page's entry
+            st.page_link(entry.path, label=entry.title, icon=entry.icon)
         st.divider()
         urlstate.begin_page(st.container())
         widgets.toggle("Lecture mode", key=lecture.KEY,

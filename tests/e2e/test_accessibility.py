@@ -14,7 +14,11 @@ another at 320 px. Per target:
 * **charts in their columns**: at 1400, 1024 and 390 px no chart's drawing extends beyond the
   column (or the main block) it is placed in;
 * **text alternatives**: every chart has an ``aria-label`` (its Vega-Lite description) and a data
-  table in an expander.
+  table in an expander;
+* **focus visible**: tabbing through the first controls at 1400 px, each shows a focus outline.
+
+A screenshot at 390 × 844 of each target goes to artifacts/screenshots/phone-*.png (the README's
+phone screenshot is made from one by tests/e2e/screenshots/make.py).
 
 Targets come from the page registry (``rnnviz.ui.registry``), so every new page is covered, plus
 every step of the lecture tour (``/Lecture?step=k``) when the tour exists.
@@ -30,7 +34,7 @@ from pathlib import Path
 import pytest
 from test_pages_in_browser import load, titles, url_path
 
-from app_server import PAGE_TIMEOUT
+from app_server import PAGE_TIMEOUT, SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 
@@ -70,6 +74,19 @@ _CHART_BOXES = """() => [...document.querySelectorAll('[data-testid="stVegaLiteC
 })"""
 
 
+_FOCUSED = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const s = getComputedStyle(el);
+    const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+    const name = (el.getAttribute('aria-label') || el.innerText || el.getAttribute('data-testid') || el.tagName)
+        .trim().slice(0, 60);
+    return {name, tag: el.tagName.toLowerCase(), visible: outline || s.boxShadow !== 'none'};
+}"""
+#: Tab presses per page for the focus check: the navigation, the lecture toggle, the first controls.
+TABS = 12
+
+
 @dataclass
 class Measured:
     """What one target showed: problems found per check (empty lists when all is well)."""
@@ -78,6 +95,7 @@ class Measured:
     axe: dict[int, list[dict]] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
     alternatives: list[str] = field(default_factory=list)
+    focus: list[str] = field(default_factory=list)
     presets: int = 0
 
 
@@ -130,6 +148,19 @@ def chart_boxes(page, width: int) -> tuple[list[str], list[dict]]:
             for b in boxes if b["left"] < b["column_left"] - 1 or b["right"] > b["column_right"] + 1], boxes
 
 
+def focus_ring(page) -> list[str]:
+    """Tab through the first controls from the top of the page: each focused element shows an
+    outline (or Streamlit's focus shadow)."""
+    found = []
+    page.locator("body").focus()
+    for i in range(TABS):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(_FOCUSED)
+        if focused and not focused["visible"]:
+            found.append(f"Tab {i + 1}: {focused['tag']} “{focused['name']}” shows no focus outline")
+    return found
+
+
 def settle(page) -> None:
     """Wait for the rerun a click started to finish and its charts to be drawn."""
     try:
@@ -151,6 +182,7 @@ def measure(target: str, base_url: str, browser) -> Measured:
     try:
         load(page, f"{base_url}/{target}")
         out.axe[WIDE] = axe(page)
+        out.focus = focus_ring(page)
         for width in (WIDE, LAPTOP, PHONE):
             if width != WIDE:
                 resize(page, width)
@@ -162,6 +194,9 @@ def measure(target: str, base_url: str, browser) -> Measured:
                 out.alternatives += [f"chart {b['chart']} has no data table (an expander) under it"
                                      for b in boxes if not b["table"]]
         out.overflow += overflow(page, f"{PHONE} px, defaults")
+        page.evaluate("() => { document.activeElement?.blur(); "
+                      "document.querySelector('[data-testid=\"stMain\"]')?.scrollTo(0, 0); }")
+        page.screenshot(path=SCREENSHOTS / f"phone-{slug(target)}.png")  # what a student sees first
         out.axe[PHONE] = axe(page)
         resize(page, REFLOW)
         out.overflow += overflow(page, f"{REFLOW} px, defaults")
@@ -182,8 +217,12 @@ def measure(target: str, base_url: str, browser) -> Measured:
     return out
 
 
+def slug(target: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in target) or "app"
+
+
 @pytest.fixture(params=targets())
-def measured(request, browser, server) -> Measured:
+def measured(request, browser, server, screenshots) -> Measured:
     return measure(request.param, server.url, browser)
 
 
@@ -199,6 +238,10 @@ def test_axe_finds_no_wcag_a_or_aa_violation(measured):
 
 def test_every_chart_fits_its_column(measured):
     assert not measured.charts, "\n".join(measured.charts)
+
+
+def test_focus_is_visible(measured):
+    assert not measured.focus, "\n".join(measured.focus)
 
 
 def test_every_chart_has_a_text_alternative(measured):
