@@ -123,22 +123,7 @@ def at_step(key: tuple, t: int, digest: str, _W, budget: float):
 
 @cached(max_entries=16)
 def specs(key: tuple, digest: str, _W, budget: float) -> dict:
-    r = analyse(key, digest, _W, budget)
-    out = {"steps": vega_spec(ch.step_spectra_chart(r.spectra.steps, r.spectra.singular_values, r.spectra.radius,
-                                                    gamma_sigma=r.verdict.step_bound))}
-    if r.chain is None:           # the product failed; the page says so where it would be drawn
-        return out
-    extra = None
-    if r.held_at_fixed_point:
-        ex = sp.nilpotent_example()
-        logs = ex.log_power_norms(max(1, r.window))
-        extra = ("closed form 2^(l−1)·√200", [0.0, *logs])
-    return out | {
-        "product": vega_spec(ch.product_spectrum_chart(r.product_distance, r.product_log_sv)),
-        "lyapunov": vega_spec(ch.lyapunov_chart(r.lyapunov, theory=r.theory, theory_label=r.theory_label or "theory")),
-        "chain": vega_spec(ch.bound_chain_chart(r.chain.distance, r.chain.log_product_norm,
-                                                r.chain.log_norm_product, r.chain.log_uniform_bound, extra=extra)),
-    }
+    return {name: vega_spec(chart) for name, chart in ch.analysis_charts(analyse(key, digest, _W, budget)).items()}
 
 
 @cached(max_entries=64)

@@ -456,7 +456,14 @@ def gru_forward(params: GRUParams, xs, *, h0=None) -> GRUTrajectory:
     T = xs.shape[0]
     state_shape = (xs.shape[1], n) if xs.ndim == 3 else (n,)
     h_init = _check_state0(h0, "h0", state_shape)
+    return _gru_forward(p, xs, h_init)
 
+
+def _gru_forward(p: GRUParams, xs: np.ndarray, h_init: np.ndarray) -> GRUTrajectory:
+    """:func:`gru_forward` on arguments it (or a caller that built them) has checked."""
+    n = p.n
+    T = xs.shape[0]
+    state_shape = (xs.shape[1], n) if xs.ndim == 3 else (n,)
     h = np.empty((T + 1, *state_shape))
     r = np.empty((T, *state_shape))
     z = np.empty_like(r)
@@ -531,7 +538,14 @@ def gru_bptt(params: GRUParams, xs, trajectory: GRUTrajectory, dL_dh) -> GRUGrad
                       {"h": (T + 1, *state_shape), "r": (T, *state_shape), "z": (T, *state_shape),
                        "n": (T, *state_shape), "hn": (T, *state_shape)})
     g_in = _check_dL(dL_dh, "dL_dh", (T + 1, *state_shape))
+    return _gru_bptt(p, xs, trajectory, g_in)
 
+
+def _gru_bptt(p: GRUParams, xs: np.ndarray, trajectory: GRUTrajectory, g_in: np.ndarray) -> GRUGradients:
+    """:func:`gru_bptt` on arguments it (or a caller that built them) has checked."""
+    n = p.n
+    T = xs.shape[0]
+    state_shape = (xs.shape[1], n) if xs.ndim == 3 else (n,)
     gh = np.empty_like(g_in)
     delta = np.empty((T, *state_shape[:-1], 3 * n))  # pre-activation gradients: reset, update, W_hn h + b_hn
     da_n = np.empty((T, *state_shape))               # candidate pre-activation gradient
@@ -695,7 +709,14 @@ def lstm_forward(params: LSTMParams, xs, *, h0=None, c0=None) -> LSTMTrajectory:
     state_shape = (xs.shape[1], n) if xs.ndim == 3 else (n,)
     h_init = _check_state0(h0, "h0", state_shape)
     c_init = _check_state0(c0, "c0", state_shape)
+    return _lstm_forward(p, xs, h_init, c_init)
 
+
+def _lstm_forward(p: LSTMParams, xs: np.ndarray, h_init: np.ndarray, c_init: np.ndarray) -> LSTMTrajectory:
+    """:func:`lstm_forward` on arguments it (or a caller that built them) has checked."""
+    n = p.n
+    T = xs.shape[0]
+    state_shape = (xs.shape[1], n) if xs.ndim == 3 else (n,)
     h = np.empty((T + 1, *state_shape))
     c = np.empty_like(h)
     gates = {k: np.empty((T, *state_shape)) for k in "ifgo"}
@@ -786,7 +807,15 @@ def lstm_bptt(params: LSTMParams, xs, trajectory: LSTMTrajectory, dL_dh, *, dL_d
                        **{k: (T, *state_shape) for k in "ifgo"}})
     gh_in = _check_dL(dL_dh, "dL_dh", (T + 1, *state_shape))
     gc_in = np.zeros_like(gh_in) if dL_dc is None else _check_dL(dL_dc, "dL_dc", (T + 1, *state_shape))
+    return _lstm_bptt(p, xs, trajectory, gh_in, gc_in)
 
+
+def _lstm_bptt(p: LSTMParams, xs: np.ndarray, trajectory: LSTMTrajectory, gh_in: np.ndarray,
+               gc_in: np.ndarray) -> LSTMGradients:
+    """:func:`lstm_bptt` on arguments it (or a caller that built them) has checked."""
+    n = p.n
+    T = xs.shape[0]
+    state_shape = (xs.shape[1], n) if xs.ndim == 3 else (n,)
     gh = np.empty_like(gh_in)
     gc = np.empty_like(gh_in)
     delta = np.empty((T, *state_shape[:-1], 4 * n))  # pre-activation gradients of i, f, g, o

@@ -26,8 +26,8 @@ import numpy as np
 from . import agreement
 from ._validate import MAX_HIDDEN, as_array, check_choice, check_float, check_int
 from .clipping import clip_by_norm, clip_by_value, total_norm
-from .gated import (GRUParams, LSTMParams, gru_bptt, gru_forward, init_gru, init_lstm, lstm_bptt,
-                    lstm_forward)
+from .gated import (GRUParams, LSTMParams, _gru_bptt, _gru_forward, _lstm_bptt, _lstm_forward, gru_bptt,
+                    gru_forward, init_gru, init_lstm, lstm_bptt, lstm_forward)
 from .nonlinearities import NONLINEARITIES, get_nonlinearity
 from .rnn import _bptt, _forward, bptt, forward, init_recurrent
 
@@ -316,14 +316,22 @@ class LossGradients:
     dh: np.ndarray
 
 
-def _gated_loss_and_gradients(params: GatedParams, xs, labels) -> LossGradients:
+def _gated_loss_and_gradients(params: GatedParams, xs, labels, *, checked: bool = False) -> LossGradients:
     cell = params.cell
     gru = isinstance(cell, GRUParams)
-    traj = (gru_forward if gru else lstm_forward)(cell, xs)
-    ro = softmax_readout(params.V, params.c, traj.h[-1], labels)
+    if checked:  # the training loop: nothing to check again (see _loss_and_gradients)
+        h0 = np.zeros((xs.shape[1], cell.n))
+        traj = _gru_forward(cell, xs, h0) if gru else _lstm_forward(cell, xs, h0, h0)
+        ro = _softmax_readout(params.V, params.c, traj.h[-1], labels)
+    else:
+        traj = (gru_forward if gru else lstm_forward)(cell, xs)
+        ro = softmax_readout(params.V, params.c, traj.h[-1], labels)
     dL_dh = np.zeros_like(traj.h)
     dL_dh[-1] = ro.h
-    g = (gru_bptt if gru else lstm_bptt)(cell, xs, traj, dL_dh)
+    if checked:
+        g = _gru_bptt(cell, xs, traj, dL_dh) if gru else _lstm_bptt(cell, xs, traj, dL_dh, np.zeros_like(dL_dh))
+    else:
+        g = (gru_bptt if gru else lstm_bptt)(cell, xs, traj, dL_dh)
     grads = GatedParams(cell=type(cell)(*g.arrays()), V=ro.V, c=ro.c)
     return LossGradients(loss=ro.loss, accuracy=ro.accuracy, grads=grads, dh=g.h)
 
@@ -358,7 +366,7 @@ def _loss_and_gradients(params: RNNParams | GatedParams, xs: np.ndarray, labels:
     """:func:`loss_and_gradients` inside the training loop: the config was checked when it was built,
     and the loop builds params, inputs and labels itself, so nothing is checked again per iteration."""
     if isinstance(params, GatedParams):
-        return _gated_loss_and_gradients(params, xs, labels)
+        return _gated_loss_and_gradients(params, xs, labels, checked=True)
     h_init = np.zeros((xs.shape[1], params.W.shape[0]))
     traj = _forward(params.W, xs, params.U, params.b, h_init, nl)
     ro = _softmax_readout(params.V, params.c, traj.h[-1], labels)

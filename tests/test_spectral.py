@@ -530,3 +530,13 @@ def test_step_norms_refuses_bad_d(d):
 def test_ragged_lists_are_named(call):
     with pytest.raises(ValueError, match="matrix|W|jacobians"):
         call([[1.0, 2.0], [3.0]])
+
+
+def test_analysis_charts_of_the_page():
+    from rnnviz.charts.spectral import analysis_charts
+    from rnnviz.spectral import Setting, spectral_analysis
+
+    charts = analysis_charts(spectral_analysis(Setting(source="nilpotent", T=20)))
+    assert set(charts) == {"steps", "product", "lyapunov", "chain"}
+    chain = charts["chain"].to_dict()  # validates against the Vega-Lite schema
+    assert "closed form 2^(l−1)·√200" in str(chain)   # the nilpotent example's closed form, drawn on the chain

@@ -326,3 +326,24 @@ def gated_comparison_chart(models: dict) -> alt.Chart:
                  alt.Tooltip("distance:Q", title="T − k"), alt.Tooltip("value:N", title="σ"),
                  alt.Tooltip("log10:Q", title="log₁₀ σ", format=".4g")],
     ).properties(height=HEIGHT, padding=PADDING, title="Gradient paths ∂h_T/∂h_k: plain RNN and GRU, same W and drive")
+
+
+def analysis_charts(r) -> dict[str, alt.TopLevelMixin]:
+    """The charts of a :class:`rnnviz.spectral.SpectralAnalysis`, by name: "steps" (every step's singular
+    values), and where the product was computed "product", "lyapunov" and "chain" (the bound chain, with
+    the closed form ``2^(l−1)·√200`` drawn on it for the nilpotent example held at its fixed point)."""
+    from ..spectral import nilpotent_example
+
+    out = {"steps": step_spectra_chart(r.spectra.steps, r.spectra.singular_values, r.spectra.radius,
+                                       gamma_sigma=r.verdict.step_bound)}
+    if r.chain is None:           # the product failed: the page says so where it would be drawn
+        return out
+    extra = None
+    if r.held_at_fixed_point:
+        extra = ("closed form 2^(l−1)·√200", [0.0, *nilpotent_example().log_power_norms(max(1, r.window))])
+    return out | {
+        "product": product_spectrum_chart(r.product_distance, r.product_log_sv),
+        "lyapunov": lyapunov_chart(r.lyapunov, theory=r.theory, theory_label=r.theory_label or "theory"),
+        "chain": bound_chain_chart(r.chain.distance, r.chain.log_product_norm, r.chain.log_norm_product,
+                                   r.chain.log_uniform_bound, extra=extra),
+    }

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import streamlit as st
 
@@ -229,6 +229,8 @@ def _train_live(cfg, key: str) -> Result:
     chart = st.empty()
     last = 0.0
     for step in run.iterator:
+        if run.steps:   # only the last step's parameters are summarised: keep the session's memory flat
+            run.steps[-1] = replace(run.steps[-1], params=None)
         run.steps.append(step)   # before any st call: a halt (a rerun) never loses a step
         now = time.perf_counter()
         run.seconds = spent + now - run.started

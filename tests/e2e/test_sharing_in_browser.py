@@ -98,3 +98,38 @@ def test_png_button_downloads_a_png(page, server, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert 400 < width < 4000 and 200 < height < 4000, (width, height)
+
+
+def test_a_link_with_former_keys_opens_the_same_view(page, server):
+    # Links shared before the keys were unified (page 2 had nl= and steps=): the same view, and the
+    # address bar and the link box written in the current keys (f=, T=).
+    nonlinearity = next(p for p in PAGES if p.path.startswith("pages/2_")).path
+    load(page, f"{server.url}/{url_path(nonlinearity)}?nl=relu&steps=500")
+    assert page.locator('[data-testid="stException"]').count() == 0, server.log_tail()
+    assert _selected(page, "Nonlinearity f") == "relu"
+    assert _slider_value(page, "Steps T") == "500"
+    page.wait_for_url(lambda url: dict(parse_qsl(urlsplit(url).query)) == {"f": "relu", "T": "500"},
+                      timeout=30_000)
+    link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first.inner_text()
+    assert dict(parse_qsl(urlsplit(link.strip()).query)) == {"f": "relu", "T": "500"}
+
+
+def test_live_training_pauses_and_resumes_by_keyboard(page, server):
+    # WCAG 2.2.2: the live progress (it moves for seconds) can be paused and resumed from the keyboard,
+    # and a resumed run goes on to its end.
+    lab = next(p for p in PAGES if p.path.startswith("pages/5_")).path
+    page.goto(f"{server.url}/{url_path(lab)}?its=1000&n=128&seed=7", wait_until="domcontentloaded")
+    pause = page.get_by_role("button", name="Pause")
+    pause.wait_for(timeout=60_000)
+    pause.focus()
+    page.keyboard.press("Enter")
+    page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after").wait_for(timeout=30_000)
+    done = int(page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after").inner_text()
+               .split("after ")[1].split(" of")[0])
+    assert 0 <= done < 1000
+    resume = page.get_by_role("button", name="Resume")
+    resume.focus()
+    page.keyboard.press("Enter")
+    page.locator('[data-testid="stMetric"]').filter(has_text="Iterations run").filter(
+        has_text="1000 of 1000").wait_for(timeout=180_000)
+    assert page.locator('[data-testid="stException"]').count() == 0, server.log_tail()
