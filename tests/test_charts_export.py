@@ -129,3 +129,38 @@ def test_a_chart_of_the_nonlinearity_page_exports():
     spec = vega_spec(curves_chart())
     assert _png_size(chart_png(spec, scale=1))[0] > 200
     assert len(pd.read_csv(io.StringIO(chart_csv(spec)))) > 100
+
+
+# ----------------------------------------------------------------------------- text alternatives
+
+from rnnviz.charts.export import TABLE_ROWS, chart_description, data_table, described, plain  # noqa: E402
+from rnnviz.charts.spec import vega_spec  # noqa: E402
+
+
+def test_description_names_the_chart_its_ranges_and_the_notice(layered):
+    text = chart_description(vega_spec(layered), name="Gradient vs distance",
+                             notice="the gradient **halves** at every `step`")
+    assert text.startswith("Chart: Gradient vs distance.")
+    # the line's data at these settings: grad 0.25..1 over k 0..2 (the rule's single level is left out)
+    assert "grad from 0.25 to 1 over distance 0 to 2" in text
+    assert text.endswith("Notice: The gradient halves at every step.")
+    assert "y from" not in text and " to 1 over" in text
+
+
+def test_described_keeps_a_description_of_its_own_and_does_not_modify_the_spec(layered):
+    spec = vega_spec(layered)
+    out = described(spec, name="x", notice="y")
+    assert "description" not in spec and out["description"].startswith("Chart: x.")
+    assert described({**spec, "description": "mine"}, name="x")["description"] == "mine"
+
+
+def test_data_table_thins_long_data_keeping_both_ends_and_rounds():
+    frame = pd.DataFrame({"k": range(1000), "v": [1 / (i + 3) for i in range(1000)]})
+    table, total = data_table(alt.Chart(frame).mark_line().encode(x="k:Q", y="v:Q"))
+    assert total == 1000 and len(table) == TABLE_ROWS
+    assert table["k"].iloc[0] == 0 and table["k"].iloc[-1] == 999
+    assert table["v"].iloc[0] == "0.333"
+
+
+def test_plain_drops_markdown_marks_but_not_multiplication():
+    assert plain("**bold** and `code` and *it* but 2 * 3") == "bold and code and it but 2 * 3"

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..clipping import CLIPPING_CONVENTIONS, TENSOR_NAMES, ClipOutcome, get_convention
 from ..cliff import CliffSurface, DescentPath
-from .common import EXPLODE_COLOR, FIT_X, NEUTRAL_COLOR, PAD, VANISH_COLOR, log_safe
+from .common import DASHES, EXPLODE_COLOR, FIT_X, NEUTRAL_COLOR, PAD, VANISH_COLOR, log_safe
 from .spec import template_chart, template_spec
 
 ORIGINAL_COLOR = "#111418"
@@ -365,7 +365,10 @@ def _surface_layers(w_dom: tuple[float, float], b_dom: tuple[float, float], half
             alt.Tooltip("grad:Q", title="‖∇E‖ here", format=".4g"),
             alt.Tooltip("step:Q", title="length of the next step", format=".4g")]
     lines = alt.Chart(_src("paths")).mark_line(strokeWidth=2.5, clip=True).encode(
-        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), color=colour, order="k:Q", detail="run:N")
+        x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), color=colour, order="k:Q", detail="run:N",
+        strokeDash=alt.StrokeDash("run:N", title="gradient descent", sort=list(runs),
+                                  scale=alt.Scale(domain=list(runs), range=list(DASHES[1::-1][: len(runs)])),
+                                  legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400)))
     dots = alt.Chart(_src("paths")).mark_point(filled=True, size=28, clip=True, opacity=1).encode(
         x=alt.X("w:Q", scale=xs), y=alt.Y("b:Q", scale=ys), color=colour.legend(None), tooltip=tips)
     ring = alt.Chart(_src("jump")).mark_point(shape="circle", size=500, strokeWidth=3, color=UNCLIPPED_COLOR,
@@ -457,15 +460,18 @@ def cliff_slice_spec(b, loss, dE_db, *, wall_b: float, width: int = 360) -> dict
 def _descent_layers(runs: tuple[str, ...], width: int):
     colour = alt.Color("run:N", title=None, sort=list(runs), legend=None,
                        scale=alt.Scale(domain=list(runs), range=[UNCLIPPED_COLOR, CLIPPED_COLOR][: len(runs)]))
+    dash = alt.StrokeDash("run:N", legend=None, sort=list(runs),   # as on the map: not colour alone
+                          scale=alt.Scale(domain=list(runs), range=list(DASHES[1::-1][: len(runs)])))
     tips = [alt.Tooltip("run:N"), alt.Tooltip("k:Q", title="iteration"),
             alt.Tooltip("loss:Q", title="E", format=".4g"), alt.Tooltip("grad:Q", title="‖∇E‖", format=".4g"),
             alt.Tooltip("step:Q", title="step length", format=".4g")]
     loss = alt.Chart(_src("paths")).mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=14)).encode(
-        x=alt.X("k:Q", title=None), y=alt.Y("loss:Q", title="loss E"), color=colour, tooltip=tips)
+        x=alt.X("k:Q", title=None), y=alt.Y("loss:Q", title="loss E"), color=colour, strokeDash=dash,
+        tooltip=tips)
     step = alt.Chart(_src("steps")).mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=14)).encode(
         x=alt.X("k:Q", title="iteration"),
         y=alt.Y("plotted:Q", title="step length ‖Δθ‖ (log)", scale=alt.Scale(type="log")),
-        color=colour, tooltip=tips)
+        color=colour, strokeDash=dash, tooltip=tips)
     return alt.vconcat(loss.properties(width=width, height=150, title="Loss and step length per iteration"),
                        step.properties(width=width, height=170)).properties(autosize=PAD)
 

@@ -34,6 +34,9 @@ OKABE_ITO = (
     "#CC79A7",  # reddish purple
     "#999999",  # grey
 )
+#: Dash patterns for lines told apart by colour, so colour is never the only cue (WCAG 1.4.1):
+#: solid, dashed, dotted, dash-dot, long dash.
+DASHES = ([1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [12, 4])
 VANISH_COLOR = "#0072B2"   # blue: shrinking gradients
 EXPLODE_COLOR = "#D55E00"  # vermillion: growing gradients
 NEUTRAL_COLOR = "#999999"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..nonlinearities import get_nonlinearity
-from .common import EXPLODE_COLOR, NEUTRAL_COLOR, VANISH_COLOR, log_safe
+from .common import DASHES, EXPLODE_COLOR, NEUTRAL_COLOR, VANISH_COLOR, log_safe
 
 #: The nonlinearities the home page compares, and their colours (Okabe-Ito).
 STEP_FACTOR_NAMES = ("tanh", "sigmoid", "relu")
@@ -43,6 +43,8 @@ def step_factor_chart(names=STEP_FACTOR_NAMES, *, a_max: float = 6.0) -> alt.Cha
         x=alt.X("a:Q", title="pre-activation a (unitless)"),
         y=alt.Y("factor:Q", title="per-step factor |f′(a)|", scale=alt.Scale(domain=[0, 1.1])),
         color=colour,
+        strokeDash=alt.StrokeDash("nonlinearity:N", title="nonlinearity f", legend=alt.Legend(orient="top"),
+                                  scale=alt.Scale(domain=list(names), range=list(DASHES[:len(names)]))),
         tooltip=[alt.Tooltip("nonlinearity:N", title="f"), alt.Tooltip("a:Q", format=".2f"),
                  alt.Tooltip("factor:Q", title="|f′(a)|", format=".4f"),
                  alt.Tooltip("gamma:Q", title="γ = max |f′|")],
@@ -76,6 +78,8 @@ def powers_chart(rates=RATES, *, steps: int = 60) -> alt.Chart:
         y=alt.Y("plotted:Q", title="gradient factor r^k (log scale)", scale=alt.Scale(type="log"),
                 axis=alt.Axis(format="~e")),
         color=colour,
+        strokeDash=alt.StrokeDash("label:N", title="per-step factor", sort=labels, legend=alt.Legend(orient="top"),
+                                  scale=alt.Scale(domain=labels, range=list(DASHES[:len(rates)]))),
         tooltip=[alt.Tooltip("label:N", title="factor"), alt.Tooltip("k:Q", title="steps"),
                  alt.Tooltip("value:Q", title="r^k", format=".3g"), alt.Tooltip("status:N")],
     ).properties(height=300, title="k steps: the product of k such factors")

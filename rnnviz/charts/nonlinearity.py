@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..nonlinearities import NONLINEARITIES, get_nonlinearity
 from ..saturation import SATURATION_THRESHOLD, DerivativeStats, saturated_intervals
-from .common import EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, log_safe, thin_indices
+from .common import DASHES, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, log_safe, thin_indices
 
 F_COLOR = OKABE_ITO[4]       # blue: f
 DF_COLOR = OKABE_ITO[5]      # vermillion: f′
@@ -192,8 +192,10 @@ def step_bound_chart(stats: DerivativeStats) -> alt.LayerChart:
     )
     refs = pd.DataFrame({"y": [1.0, stats.gamma * stats.sigma_max],
                          "what": ["1", f"γ·σ_max(W) = {stats.gamma * stats.sigma_max:.3g}"]})
-    rules = alt.Chart(refs).mark_rule(strokeDash=[6, 3]).encode(
+    rules = alt.Chart(refs).mark_rule().encode(
         y=alt.Y("y:Q"), color=alt.Color("what:N", title=None, scale=alt.Scale(range=["black", EXPLODE_COLOR]),
                                         legend=alt.Legend(orient="top", labelLimit=220)),
+        strokeDash=alt.StrokeDash("what:N", title=None, scale=alt.Scale(range=[DASHES[1], DASHES[3]]),
+                                  legend=alt.Legend(orient="top", labelLimit=220)),
         tooltip=[alt.Tooltip("what:N")])
     return alt.layer(rules, line).properties(height=300, title="How much step t can stretch a gradient, at most")

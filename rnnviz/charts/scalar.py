@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..scalar import PhaseMap, ScalarTrajectory
-from .common import (DIVERGING_SCHEME, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, format_magnitude,
+from .common import (DASHES, DIVERGING_SCHEME, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, format_magnitude,
                      log_safe, thin_indices)
 
 #: log10 of float32's largest finite value and smallest positive (subnormal) value.
@@ -115,8 +115,11 @@ def gradient_chart(tr: ScalarTrajectory, *, tolerance: float = 1e-8) -> alt.Laye
         d = np.array([0, T], dtype=float)
         ref = pd.concat([pd.DataFrame({"distance": d, "log10": d * math.log10(c), "reference": name})
                          for name, c in refs], ignore_index=True)
-        layers.append(alt.Chart(ref).mark_line(strokeDash=[6, 4], strokeWidth=1.5, clip=True).encode(
+        names = [r[0] for r in refs]
+        layers.append(alt.Chart(ref).mark_line(strokeWidth=1.5, clip=True).encode(
             x=alt.X("distance:Q"), y=alt.Y("log10:Q", scale=y_scale),
+            strokeDash=alt.StrokeDash("reference:N", title="dashed: c^(T−k)",  # not colour alone: one legend
+                                      scale=alt.Scale(domain=names, range=[DASHES[1], DASHES[3]][:len(refs)])),
             color=alt.Color("reference:N", title="dashed: c^(T−k)",
                             scale=alt.Scale(domain=[r[0] for r in refs],
                                             range=[VANISH_COLOR, EXPLODE_COLOR][:len(refs)]),

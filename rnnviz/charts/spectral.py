@@ -13,7 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .common import (EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, format_magnitude,
+from .common import (DASHES, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, SEQUENTIAL_SCHEME, VANISH_COLOR, format_magnitude,
                      log10_of, log_safe, thin_indices)
 
 HEIGHT = 300
@@ -141,11 +141,13 @@ def step_spectra_chart(steps, singular_values, radius, *, gamma_sigma: float) ->
         x=x, y=alt.Y("radius:Q", scale=yscale), tooltip=tips)
     refs = pd.DataFrame({"value": [1.0, gamma_sigma] if gamma_sigma > 0 else [1.0],
                          "what": ["1", "γ·σ_max(W)"] if gamma_sigma > 0 else ["1"]})
-    rules = alt.Chart(refs).mark_rule(strokeDash=[2, 2]).encode(
+    rules = alt.Chart(refs).mark_rule().encode(
         y=alt.Y("value:Q", scale=yscale),
         color=alt.Color("what:N", title="reference", scale=alt.Scale(domain=["1", "γ·σ_max(W)"],
                                                                       range=[NEUTRAL_COLOR, EXPLODE_COLOR]),
                         legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("what:N", title="reference", legend=alt.Legend(orient="top"),
+                                  scale=alt.Scale(domain=["1", "γ·σ_max(W)"], range=[[2, 2], [8, 3, 2, 3]])),
         tooltip=[alt.Tooltip("what:N", title="line"), alt.Tooltip("value:Q", format=".4g")])
     return (band + top + rad + rules).properties(height=HEIGHT, padding=PADDING,
                                                   title="Singular values of each step Jacobian J_t")
@@ -314,6 +316,8 @@ def gated_comparison_chart(models: dict) -> alt.Chart:
                 scale=alt.Scale(domain=padded_domain(df["log10"], min_span=2.0, include_zero=True), nice=False)),
         color=alt.Color("model:N", title="model", scale=alt.Scale(
             domain=names, range=[MODEL_COLORS.get(m, NEUTRAL_COLOR) for m in names]), legend=alt.Legend(orient="top")),
+        strokeWidth=alt.StrokeWidth("model:N", title="model", legend=alt.Legend(orient="top"), scale=alt.Scale(
+            domain=names, range=[3.5, 1.5, 2.5][: len(names)])),   # not colour alone (WCAG 1.4.1)
         strokeDash=alt.StrokeDash("which:N", title="singular value", scale=alt.Scale(
             domain=["largest σ₁", "median", "smallest σₙ"], range=[[1, 0], [6, 3], [2, 2]]),
             legend=alt.Legend(orient="top")),

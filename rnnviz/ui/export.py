@@ -1,21 +1,26 @@
-"""Draw a chart with PNG, SVG and CSV downloads, each file built only when it is clicked.
+"""Draw a chart with its text alternative and PNG, SVG and CSV downloads (files built on click).
 
 ``show(spec_or_chart, name=...)`` is the one way pages draw a chart: a cached Vega-Lite spec
 (:func:`rnnviz.charts.spec.vega_spec`) or an Altair chart goes to ``st.vega_lite_chart``, and a
 row of small buttons underneath hands out the picture (vl-convert, no browser needed) and the
-data. The buttons get callables, so nothing is converted until a viewer asks for it.
+data. The buttons get callables, so nothing is converted until a viewer asks for it. Every chart
+also gets a text alternative: a ``description`` (Vega's ``aria-label``: what it shows, the range of
+each plotted quantity at the current settings, what to notice) and, in a collapsed expander under it,
+its data as a table that a keyboard and a screen reader can reach.
 ``figure(...)`` adds what goes with a chart on a page: its formulas and a "Notice:" sentence.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
 
-from ..charts.export import chart_csv, chart_png, chart_svg
+from ..charts.export import chart_csv, chart_png, chart_svg, data_table, described
 from ..charts.spec import as_spec
 
 #: Formats offered under every chart: (label, file extension, MIME type, icon).
@@ -94,16 +99,68 @@ def producers(spec: dict, data: pd.DataFrame | None = None) -> dict[str, Callabl
             "csv": lambda: chart_csv(spec, data)}
 
 
+_ALT_CACHE: OrderedDict = OrderedDict()
+_ALT_LOCK = threading.Lock()
+_ALT_ENTRIES = 128
+
+
+def on_canvas(spec: dict) -> dict:
+    """The spec drawn on a canvas (vega-embed's ``usermeta.embedOptions``, which Streamlit honours;
+    it switches to canvas itself only above 2,000 points). The chart is then one image named by its
+    description (Vega puts it in the chart's ``aria-label``, with role graphics-document) instead of
+    an SVG of hundreds of shapes without names, which screen readers step through and axe-core
+    reports (svg-img-alt); it also draws faster on a phone."""
+    usermeta = dict(spec.get("usermeta") or {})
+    usermeta["embedOptions"] = {"renderer": "canvas", **(usermeta.get("embedOptions") or {})}
+    return {**spec, "usermeta": usermeta}
+
+
+def accessible(spec: dict, *, name: str, notice: str = "") -> dict:
+    """A spec with its description, drawn on a canvas: for a chart shown without :func:`show`
+    (the live training chart, redrawn a few times a second, has no table or downloads)."""
+    return on_canvas(described(spec, name=name, notice=notice))
+
+
+def _alt_key(spec: dict, name: str, notice: str, data) -> tuple | None:
+    """A key for a chart's text alternative: its structure, name and sentence, and its datasets'
+    bytes (hashed by Python, cheap); None when a dataset is not bytes (then nothing is cached)."""
+    datasets = spec.get("datasets") or {}
+    if data is not None or not all(isinstance(v, (bytes, bytearray)) for v in datasets.values()):
+        return None
+    rest = repr({k: v for k, v in spec.items() if k != "datasets"})
+    return (name, notice, rest, tuple((k, hash(bytes(v))) for k, v in datasets.items()))
+
+
+def alternative(spec: dict, *, name: str, notice: str = "", data: pd.DataFrame | None = None):
+    """``(described spec, data table, rows in the full data)`` of a chart, remembered per chart
+    content (a warm rerun redraws the same charts: their Arrow data is not decoded again)."""
+    key = _alt_key(spec, name, notice, data)
+    if key is not None:
+        with _ALT_LOCK:
+            if key in _ALT_CACHE:
+                _ALT_CACHE.move_to_end(key)
+                return _ALT_CACHE[key]
+    value = (accessible(spec, name=name, notice=notice), *data_table(spec, data))
+    if key is not None:
+        with _ALT_LOCK:
+            _ALT_CACHE[key] = value
+            while len(_ALT_CACHE) > _ALT_ENTRIES:
+                _ALT_CACHE.popitem(last=False)
+    return value
+
+
 def show(spec_or_chart, *, name: str, width: str | int = "stretch", data: pd.DataFrame | None = None,
-         csv: bool = True, container=None) -> str:
-    """``st.vega_lite_chart`` plus download buttons (PNG, SVG and, if ``csv``, the data as CSV).
+         csv: bool = True, container=None, notice: str = "") -> str:
+    """``st.vega_lite_chart`` with its text alternative, plus download buttons (PNG, SVG and, if
+    ``csv``, the data as CSV) and the data as a table in a collapsed expander.
 
     ``name`` titles the files (``"Gradient vs distance"`` → ``gradient-vs-distance.png``) and keys
     the buttons; ``width`` is passed to ``st.vega_lite_chart`` ("stretch", "content" or pixels);
-    ``data`` is what the CSV holds (default: the chart's own datasets). Returns the file stem.
+    ``data`` is what the CSV and the table hold (default: the chart's own datasets); ``notice``
+    (the sentence that says what to see) ends the chart's description. Returns the file stem.
     """
     target = st if container is None else container
-    spec = as_spec(spec_or_chart)
+    spec, table, total = alternative(as_spec(spec_or_chart), name=name, notice=notice, data=data)
     if _dark():
         # The charts are drawn for a light page (black reference rules, white legend boxes): on a dark
         # page they are shown as light cards, exactly as designed, instead of half-invisible.
@@ -118,7 +175,20 @@ def show(spec_or_chart, *, name: str, width: str | int = "stretch", data: pd.Dat
         row.download_button(label, data=files[ext], file_name=f"{stem}.{ext}", mime=mime,
                             key=f"dl_{ext}_{stem}", icon=icon, on_click="ignore", type="tertiary",
                             help=f"Download “{name}” as {label}" + (" (its data)" if ext == "csv" else ""))
+    data_expander(target, name, table, total)
     return stem
+
+
+def data_expander(target, name: str, table: pd.DataFrame, total: int) -> None:
+    """The chart's data as an HTML table (read cell by cell by a screen reader, reached by Tab)
+    in a collapsed expander under the chart."""
+    if table.empty:
+        return
+    with target.expander(f"Data of “{name}” as a table", icon=":material/table_rows:"):
+        if total > len(table):
+            st.caption(f"{len(table)} of {total:,} rows, evenly spaced (first and last kept); the CSV "
+                       "download has every row.")
+        st.table(table, hide_index=True, alt=f"Data of the chart “{name}”")
 
 
 def figure(spec_or_chart, *, name: str, notice: str, formulas: Sequence[str] = (), **show_kwargs) -> str:
@@ -127,6 +197,6 @@ def figure(spec_or_chart, *, name: str, notice: str, formulas: Sequence[str] = (
     what to notice. Returns the file stem."""
     for formula in formulas:
         st.latex(formula)
-    stem = show(spec_or_chart, name=name, **show_kwargs)
+    stem = show(spec_or_chart, name=name, notice=notice, **show_kwargs)
     st.caption(f"**Notice:** {notice}")
     return stem

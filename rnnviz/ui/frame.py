@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from . import lecture, runs, urlstate, widgets
+from . import a11y, lecture, runs, urlstate, widgets
 from .registry import HOME, PageInfo, available_pages, page_info
 
 
@@ -32,6 +32,7 @@ def page_frame(file: str, *, lead: str) -> PageInfo:
         st.divider()
         rerun_on_reconnect()  # in the sidebar: an empty block there leaves no gap in the page
     lecture.apply_style()
+    a11y.apply()
     st.title(page.header)
     st.markdown(lead)
     runs.train_ahead()  # the lab's default run, once per server, so that a hall finds it done

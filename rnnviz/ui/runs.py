@@ -35,6 +35,7 @@ import rnnviz
 from rnnviz.charts.training import CELL_LABELS, training_live_spec
 
 from .cache import flight_lock, single_flight
+from .export import accessible
 
 #: Environment variable that switches training ahead off when set to "0".
 TRAIN_AHEAD_ENV = "RNNVIZ_TRAIN_AHEAD"
@@ -152,8 +153,9 @@ def stored_run(cfg: rnnviz.TrainingConfig) -> Result:
 _LIVE = "_rnnviz_live_runs"
 #: What a session shows while another one trains the same settings.
 WAITING = "Another viewer is training exactly these settings; its result appears here in a moment."
-#: Seconds between two redraws of the progress bar and the live chart.
-REDRAW = 0.25
+#: Seconds between two redraws of the progress bar and the live chart: at most 2.5 a second, under
+#: the three flashes a second of WCAG 2.3.1 even if a browser blanks the chart while redrawing it.
+REDRAW = 0.4
 
 
 @dataclass
@@ -257,8 +259,10 @@ def _train_live(cfg, key: str) -> Result:
         if now - last > REDRAW or step.nonfinite is not None:
             last = now
             bar.progress(step.iteration / cfg.iterations, text=_progress_text(cfg, step))
-            chart.vega_lite_chart(training_live_spec([s.loss for s in run.steps], [s.accuracy for s in run.steps],
-                                                     iterations=cfg.iterations), width="stretch")
+            spec = training_live_spec([s.loss for s in run.steps], [s.accuracy for s in run.steps],
+                                      iterations=cfg.iterations)
+            chart.vega_lite_chart(accessible(spec, name="Training so far",
+                                             notice=_progress_text(cfg, step)), width="stretch")
     result = Result(rnnviz.summarize_training(cfg, run.steps), spent + time.perf_counter() - run.started)
     run_store().put(cfg, result)
     live.pop(cfg, None)

@@ -254,3 +254,57 @@ def push_each(page_path: str, *, root: Path = ROOT, on_run=None,
         else:
             previous = push
     return outcomes, runs
+
+
+#: Channels that tell lines apart without colour (WCAG 1.4.1: colour is never the only cue).
+_NON_COLOUR_CUES = ("strokeDash", "strokeWidth", "shape", "text")
+
+
+def _cues(node: dict) -> set[str]:
+    """The fields a node (and its layers) encode with a channel other than colour."""
+    enc = node.get("encoding") or {}
+    found = {(enc.get(c) or {}).get("field") for c in _NON_COLOUR_CUES} - {None}
+    for sub in node.get("layer") or []:
+        if isinstance(sub, dict):
+            found |= _cues(sub)
+    return found
+
+
+def _colour_only(node: dict, where: str, cues: frozenset = frozenset()) -> list[str]:
+    """Line and rule marks whose series differ by colour alone: a layered chart counts as one
+    figure (a vector drawn as a rule plus a head shaped by the same field is told apart)."""
+    found = []
+    cues = cues | _cues(node) if node.get("layer") else cues
+    mark = node.get("mark")
+    mark = mark.get("type") if isinstance(mark, dict) else mark
+    enc = node.get("encoding") or {}
+    colour = enc.get("color") or {}
+    if mark in ("line", "rule", "trail") and colour.get("type") == "nominal" and colour.get("field"):
+        if colour["field"] not in cues | _cues(node):
+            found.append(f"{where}: {mark} marks told apart by the colour of {colour['field']!r} only")
+    for attr in ("layer", "hconcat", "vconcat", "concat"):
+        for i, sub in enumerate(node.get(attr) or []):
+            if isinstance(sub, dict):
+                found += _colour_only(sub, f"{where} {attr}[{i}]", cues if attr == "layer" else frozenset())
+    return found
+
+
+def accessibility_report(at: AppTest) -> list[str]:
+    """What a screen reader or a colour-blind viewer would miss in the charts on the page: every
+    chart needs a description (its text alternative, Vega's aria-label) and its data as a table in
+    an expander, and lines that differ by colour must also differ by dash, width, shape or label."""
+    import json
+
+    found = []
+    charts = at.get(CHART)
+    for i, chart in enumerate(charts, 1):
+        spec = json.loads(chart.proto.spec)
+        title = spec.get("title")
+        where = f"chart {i}" + (f" ({title.get('text') if isinstance(title, dict) else title})" if title else "")
+        if not str(spec.get("description", "")).startswith("Chart:"):
+            found.append(f"{where}: no description (text alternative)")
+        found += _colour_only(spec, where)
+    tables = [e for e in at.expander if e.label.startswith("Data of")]
+    if len(tables) < len(charts):
+        found.append(f"{len(charts)} charts but {len(tables)} data tables")
+    return found

@@ -11,10 +11,10 @@ import statistics
 
 import pytest
 import streamlit as st
-from page_driver import CHART, exception_report, open_page, push_each, timed_run
+from page_driver import CHART, accessibility_report, exception_report, open_page, push_each, timed_run
 
 from rnnviz.ui import HOME
-from rnnviz.ui.registry import APP_ROOT, available_pages, page_info
+from rnnviz.ui.registry import available_pages, page_info
 
 WARM_RERUNS = 3
 
@@ -40,7 +40,10 @@ def test_page_at_defaults(page_path, timings, apptest_warmed_up):
 
     assert at.get(CHART), f"{page_path} shows no chart at its defaults (expected at least one st.altair_chart)"
     assert at.title, f"{page_path} has no title: call rnnviz.ui.page_frame first"
-    assert at.title[0].value == page_info(str(APP_ROOT / page_path)).header, f"{page_path} shows another page's heading"
+    assert at.title[0].value == page_info(page_path).header, (
+        f"{page_path} is headed {at.title[0].value!r}, not its registry header {page_info(page_path).header!r}")
+    missing = accessibility_report(at)
+    assert not missing, f"{page_path}, charts at defaults:\n" + "\n".join(missing)
     expected = [HOME.title, *(page.title for page in available_pages())]
     assert _sidebar_titles(at)[:len(expected)] == expected, (
         f"{page_path}: the sidebar should list the pages by title, {expected}; "

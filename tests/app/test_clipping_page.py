@@ -45,7 +45,10 @@ def test_defaults(page):
                 "clipvalue=v"):
         assert api in tables
     assert any("error_if_nonfinite=True" in i.value for i in page.info)
-    assert len(page.table) == 1
+    # The scales table, and every chart's data as a table in its own collapsed expander.
+    data = [e for e in page.expander if e.label.startswith("Data of")]
+    assert len(data) == CHARTS and all(len(e.table) == 1 for e in data)
+    assert len(page.table) - len(data) == 1
 
 
 def test_every_control_at_its_extremes_shows_no_error():
