@@ -31,29 +31,32 @@ KIND_HELP = ("gaussian: entries N(0, σ²/n) · orthogonal: σ × a random ortho
              "identity: σ·I · nilpotent: [[8, 8], [−8, −8]] at its tanh fixed point · "
              "upload: your own matrix (.npy or .csv)")
 
+D = VIEW.defaults
 NILPOTENT_TRAP = VIEW.preset("Nilpotent trap")
 preset_bar(VIEW.presets, page=VIEW.name, path=PAGE.path)
 
 c1, c2, c3, c4, c5 = st.columns(5)
-kind = widgets.select("Recurrent matrix W", KINDS, key="W", container=c1, help=KIND_HELP)
-n = widgets.slider("Hidden units n", key="n", min_value=2, max_value=256, value=32, step=1, container=c2,
+kind = widgets.select("Recurrent matrix W", KINDS, key="W", index=KINDS.index(D["W"]), container=c1,
+                      help=KIND_HELP)
+n = widgets.slider("Hidden units n", key="n", min_value=2, max_value=256, value=D["n"], step=1, container=c2,
                    help="Ignored for the nilpotent example (n = 2) and for an uploaded matrix.")
-scale = widgets.slider("Scale σ", key="scale", min_value=0.05, max_value=4.0, value=1.0, step=0.05, container=c3,
+scale = widgets.slider("Scale σ", key="scale", min_value=0.05, max_value=4.0, value=D["scale"], step=0.05, container=c3,
                        help="Gaussian: entries N(0, σ²/n), so ρ(W) ≈ σ and σ_max(W) ≈ 2σ for large n. "
                             "Orthogonal and identity: every singular value is σ.")
-nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", container=c4)
-T = widgets.number("Steps T", key="T", min_value=1, max_value=10_000, value=300, step=100, container=c5,
+nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", index=rnnviz.NONLINEARITIES.index(D["f"]),
+                         container=c4)
+T = widgets.number("Steps T", key="T", min_value=1, max_value=10_000, value=D["T"], step=100, container=c5,
                    help="Up to 10,000. The product's singular values are computed in log space, so they "
                         "stay finite however far they fall or climb.")
 with lecture.advanced("Inputs, bias, seed, independent matrices"):
     d1, d2, d3, d4 = st.columns(4)
-    input_scale = widgets.slider("Input scale", key="in_scale", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
-                                 container=d1, help="Each unit receives x_t ~ N(0, s²) (U = I); 0: no input.")
-    bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-3.0, max_value=3.0, value=0.0, step=0.1,
-                          container=d2)
-    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=0, step=1, container=d3,
+    input_scale = widgets.slider("Input scale", key="in_scale", min_value=0.0, max_value=3.0, value=D["in_scale"],
+                                 step=0.1, container=d1, help="Each unit receives x_t ~ N(0, s²) (U = I); 0: no input.")
+    bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-3.0, max_value=3.0, value=D["bias"],
+                          step=0.1, container=d2)
+    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1, container=d3,
                           help="Draws W and the inputs; the same seed gives the same network.")
-    iid = widgets.toggle("Fresh W each step", key="iid", container=d4,
+    iid = widgets.toggle("Fresh W each step", key="iid", value=D["iid"], container=d4,
                          help="Replace the RNN's repeated W by an independent random W_t at every step "
                               "(a product of independent matrices, Newman's setting). Not for the "
                               "nilpotent example or an uploaded matrix.")
@@ -275,7 +278,7 @@ def gru_spec(key: tuple, digest: str, _W, bz: float, budget: float):
 st.subheader("The gated cure: a GRU on the same W and the same inputs")
 g_left, g_right = st.columns([3, 2])
 with g_right:
-    show_gru = widgets.toggle("Compare with a GRU", key="gru", value=False,
+    show_gru = widgets.toggle("Compare with a GRU", key="gru", value=D["gru"],
                               help="A GRU whose candidate uses this page's W (W_hn = W) and inputs "
                                    "(W_in = I, same bias), with its own random gate weights.")
     st.latex(r"h_t = (1 - z_t)\odot n_t + z_t \odot h_{t-1}")
@@ -293,7 +296,7 @@ elif not show_gru:
 if gru_applies:
     if show_gru:
         with g_right:
-            bz = widgets.slider("Update-gate bias b_z", key="bz", min_value=-3.0, max_value=6.0, value=3.0,
+            bz = widgets.slider("Update-gate bias b_z", key="bz", min_value=-3.0, max_value=6.0, value=D["bz"],
                                 step=0.5, help="z_t = σ(b_z + W_iz x_t + W_hz h_{t-1}): b_z = 3 gives z ≈ 0.95, "
                                                "b_z = −3 gives z ≈ 0.05 (almost the plain RNN).")
         gru, gru_chart = None, None

@@ -32,7 +32,7 @@ JACOBIAN_LATEX = {
             r"\frac{\partial c_t}{\partial c_{t-1}}\Big|_{h_{t-1}} = \operatorname{diag}(f_t)",
 }
 SWEEP_SEEDS = (1, 2, 3)
-DEFAULTS = rnnviz.TrainingConfig()
+D = lab.VIEW.defaults
 
 PAGE = page_frame(
     __file__,
@@ -57,58 +57,59 @@ preset_bar(lab.VIEW.presets, page=lab.VIEW.name, path=PAGE.path)
 c1, c2, c3, c4 = st.columns(4, gap="medium")
 with c1:
     st.markdown("**The task**")
-    L = widgets.slider("Gap L (filler words)", key="L", min_value=1, max_value=100, value=DEFAULTS.gap,
+    L = widgets.slider("Gap L (filler words)", key="L", min_value=1, max_value=100, value=D["L"],
                        help="Words between 'cat'/'cats' and the verb. The RNN reads L + 1 words.")
-    compare = widgets.toggle("Plain RNN and gated cell side by side", key="cmp", value=False,
+    compare = widgets.toggle("Plain RNN and gated cell side by side", key="cmp", value=D["cmp"],
                              help="Also train the other model (the plain RNN, or a GRU if the plain RNN is "
                                   "chosen) with the same seed, data and W, and show both.")
 with c2:
     st.markdown("**The network**")
     cell = CELL_NAMES[widgets.radio("Cell", tuple(CELL_NAMES), key="cell",
-                                    index=list(CELL_NAMES.values()).index(DEFAULTS.cell),
+                                    index=tuple(CELL_NAMES).index(D["cell"]),
                                     help="The plain RNN h_t = f(W h_{t-1} + U x_t + b), or a gated cell (GRU, LSTM) "
                                          "whose candidate uses the same W.")]
     if cell != "rnn" or compare:  # the gated cell's gate, also when it is the comparison's partner
         gate_name = "forget gate b_f" if cell == "lstm" else "update gate b_z"
         bz = widgets.slider(f"Gate bias ({gate_name})", key="bz", min_value=-3.0, max_value=5.0,
-                            value=DEFAULTS.gate_bias, step=0.5,
+                            value=D["bz"], step=0.5,
                             help="Initial bias of the gate that keeps the memory: positive keeps it near 1 "
                                  "(h_t ≈ h_{t-1}, the step Jacobian ≈ I); negative makes the GRU almost the "
                                  "plain tanh RNN.")
     else:
-        bz = DEFAULTS.gate_bias  # the plain RNN has no gate
+        bz = D["bz"]  # the plain RNN has no gate
     f = widgets.select("Cell nonlinearity f", rnnviz.NONLINEARITIES, key="f",
-                       index=rnnviz.NONLINEARITIES.index(DEFAULTS.nonlinearity),
+                       index=rnnviz.NONLINEARITIES.index(D["f"]),
                        help="h_t = f(W h_{t-1} + U x_t + b). tanh is bounded; ReLU and linear are not. "
                             "Plain RNN only: gated cells use tanh and sigmoid gates.")
-    n = widgets.select_slider("Hidden units n", HIDDEN_SIZES, key="n", value=DEFAULTS.hidden)
-    g = widgets.slider("Initial scale g of W", key="scale", min_value=0.1, max_value=3.0, value=DEFAULTS.init_scale,
+    n = widgets.select_slider("Hidden units n", HIDDEN_SIZES, key="n", value=D["n"])
+    g = widgets.slider("Initial scale g of W", key="scale", min_value=0.1, max_value=3.0, value=D["scale"],
                        step=0.1, help="W starts with entries N(0, g²/n): spectral radius ≈ g, largest singular "
                                       "value ≈ 2g.")
 with c3:
     st.markdown("**The optimiser**")
     opt = OPTIMIZER_NAMES[widgets.radio("Optimiser", tuple(OPTIMIZER_NAMES), key="opt",
-                                        index=list(OPTIMIZER_NAMES.values()).index(DEFAULTS.optimizer))]
-    lr = widgets.select_slider("Learning rate", LEARNING_RATES, key="lr", value=DEFAULTS.learning_rate)
-    its = widgets.select_slider("Iterations", ITERATIONS, key="its", value=DEFAULTS.iterations)
-    B = widgets.select_slider("Batch size", BATCHES, key="B", value=DEFAULTS.batch,
+                                        index=tuple(OPTIMIZER_NAMES).index(D["opt"]))]
+    lr = widgets.select_slider("Learning rate", LEARNING_RATES, key="lr", value=D["lr"])
+    its = widgets.select_slider("Iterations", ITERATIONS, key="its", value=D["its"])
+    B = widgets.select_slider("Batch size", BATCHES, key="B", value=D["B"],
                               help="Sequences per iteration, half 'cat' and half 'cats'.")
 with c4:
     st.markdown("**Gradient clipping**")
     clip = CLIP_NAMES[widgets.radio("Clip the gradient", tuple(CLIP_NAMES), key="clip",
-                                    index=list(CLIP_NAMES.values()).index(DEFAULTS.clipping),
+                                    index=tuple(CLIP_NAMES).index(D["clip"]),
                          help="By global norm: PyTorch clip_grad_norm_ over all of W, U, b, V, c. By value: "
                               "clip_grad_value_, each entry cut to [−c, c].")]
-    c = widgets.select_slider("Threshold c", THRESHOLDS, key="c", value=DEFAULTS.threshold,
+    c = widgets.select_slider("Threshold c", THRESHOLDS, key="c", value=D["c"],
                               help="The largest gradient norm (by norm) or entry (by value) let through.")
 with lecture.advanced("More settings: momentum, input encoding, seed"):
     d1, d2, d3 = st.columns(3)
-    mom = widgets.select_slider("Momentum (SGD)", MOMENTA, key="mom", value=DEFAULTS.momentum, container=d1,
+    mom = widgets.select_slider("Momentum (SGD)", MOMENTA, key="mom", value=D["mom"], container=d1,
                                 help="PyTorch-style heavy ball: v ← μ v + g, θ ← θ − lr·v. Ignored by Adam.")
     enc = ENCODING_NAMES[widgets.radio("Input encoding", tuple(ENCODING_NAMES), key="enc", container=d2,
+                                       index=tuple(ENCODING_NAMES).index(D["enc"]),
                                        help="One-hot over the 18 input words, or a fixed (untrained) random "
                                             "8-dimensional embedding of them.")]
-    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=DEFAULTS.seed, step=1,
+    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1,
                           container=d3, help="Fixes the initial weights and the sampled sentences.")
 
 cfg = None
@@ -203,7 +204,7 @@ if result is not None:
                    "gradient; without clipping it goes straight into the weights.")
 
     st.subheader("Where the gradient reaches: ‖∂ℓ/∂h_k‖ over position and iteration")
-    relative = widgets.toggle("Divide each row by its value at the last position", key="rel", value=True,
+    relative = widgets.toggle("Divide each row by its value at the last position", key="rel", value=D["rel"],
                               help="Shows only how much of the gradient survives the way back from the "
                                    "last word to position k, whatever the size of the loss.")
     export.show(result.spec("heat_rel" if relative else "heat",
@@ -282,7 +283,7 @@ if cfg is not None:
         " at gaps L = " + ", ".join(map(str, rnnviz.DEFAULT_SWEEP_GAPS)) +
         " with every other setting as above, for one or more seeds, and plot the held-out accuracy.")
     s1, s2 = st.columns([1, 3])
-    n_seeds = widgets.select_slider("Seeds per gap", SWEEP_SEEDS, key="seeds", value=1, container=s1,
+    n_seeds = widgets.select_slider("Seeds per gap", SWEEP_SEEDS, key="seeds", value=D["seeds"], container=s1,
                                     help="Each seed is a different initialisation and data stream.")
     sweep = runs.stored_sweep(cfg, sweep_cells, n_seeds)
     if sweep is None:

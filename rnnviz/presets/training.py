@@ -44,11 +44,15 @@ def config(L, f, n, scale, opt, lr, its, B, clip, c, mom, enc, seed, cell, bz) -
                           cell=CELL_NAMES[cell], gate_bias=float(bz))
 
 
-DEFAULTS = {**widget_values(TrainingConfig()), "bz": TrainingConfig().gate_bias, "cmp": False}
+#: The page's controls; ``rel`` (the heat map relative to the last position) and ``seeds`` (seeds per gap
+#: of the sweep) change what is drawn or offered, not the run.
+DEFAULTS = {**widget_values(TrainingConfig()), "bz": TrainingConfig().gate_bias, "cmp": False, "rel": True,
+            "seeds": 1}
 
 
-def lab(cmp: bool, **values) -> dict[str, TrainingRun]:
-    """The lab's run(s) at these control values: ``{cell: run}`` (two cells when comparing)."""
+def lab(cmp: bool, rel: bool = True, seeds: int = 1, **values) -> dict[str, TrainingRun]:
+    """The lab's run(s) at these control values: ``{cell: run}`` (two cells when comparing; ``rel`` and
+    ``seeds`` do not change the run)."""
     cfg = config(**values)
     if not cmp:
         return {cfg.cell: train(cfg)}
