@@ -17,20 +17,6 @@ MOMENTA = (0.0, 0.5, 0.9, 0.99)
 # Radio labels (also the values in the URL) → core names.
 OPTIMIZER_NAMES, CLIP_NAMES, ENCODING_NAMES, CELL_NAMES = (
     lab.OPTIMIZER_NAMES, lab.CLIP_NAMES, lab.ENCODING_NAMES, lab.CELL_NAMES)
-# The step Jacobian the gradient passes on its way back, in words and as a formula, per cell.
-JACOBIAN_TEXT = {
-    "rnn": "diag(f′) W",
-    "gru": "diag(z_t) + diag((1 − z_t)(1 − n_t²) r_t) W_hn + (gate terms): with the update gate z near 1, "
-           "close to the identity",
-    "lstm": "whose cell-state path is diag(f_t): with the forget gate near 1, close to the identity",
-}
-JACOBIAN_LATEX = {
-    "rnn": r"J_t = \operatorname{diag}\!\big(f'(a_t)\big)\,W",
-    "gru": r"J_t = \operatorname{diag}(z_t) + \operatorname{diag}\!\big((1-z_t)(1-n_t^2)\,r_t\big)\,W_{hn}"
-           r" + \text{(reset and update gate terms)}",
-    "lstm": r"J_t = \frac{\partial(h_t, c_t)}{\partial(h_{t-1}, c_{t-1})},\quad"
-            r"\frac{\partial c_t}{\partial c_{t-1}}\Big|_{h_{t-1}} = \operatorname{diag}(f_t)",
-}
 SWEEP_SEEDS = (1, 2, 3)
 D = lab.VIEW.defaults
 
@@ -45,9 +31,6 @@ PAGE = page_frame(
         "the network stay at a coin toss."
     ),
 )
-
-
-
 
 
 # ----------------------------------------------------------------------------- controls
@@ -157,18 +140,13 @@ if result is not None:
     m1.metric("Held-out accuracy", "—" if run.diverged_at else f"{run.test_accuracy:.1%}",
               help=f"On {cfg.eval_batch} fresh sentences after the last update. Chance is 50 %.")
     last_loss = run.loss[-1]
-    m2.metric("Last training loss", "NaN" if last_loss != last_loss else f"{last_loss:.3g}", help="Cross-entropy in nats; chance is log 2 ≈ 0.693.")
+    m2.metric("Last training loss", "NaN" if last_loss != last_loss else f"{last_loss:.3g}",
+              help="Cross-entropy in nats; chance is log 2 ≈ 0.693.")
     m3.metric("Iterations run", f"{run.iterations_run} of {cfg.iterations}")
     m4.metric("Training time", "—" if stopped else f"{result.seconds:.2f} s")
 
     if run.diverged_at is not None:
-        peak = "" if run.peak_grad_norm is None else f"; the gradient norm had reached {run.peak_grad_norm:.3g}"
-        st.warning(
-            f"**Training stopped at iteration {run.diverged_at}: {charts.divergence_text(run)}.** "
-            f"The numbers overflowed float64{peak}. This is the exploding gradient of the lecture: one "
-            "huge step sends the weights so far that the states overflow to inf, and inf − inf is NaN. "
-            "Clip the gradient (by global norm) or lower the learning rate.",
-            icon=":material/warning:")
+        st.warning(lab.divergence_warning(run, charts.divergence_text(run)), icon=":material/warning:")
     elif run.completed and run.test_accuracy >= 0.9:
         st.success(f"The network learned the agreement across L = {cfg.gap} words: "
                    f"{run.test_accuracy:.1%} on sentences it never saw.", icon=":material/check_circle:")
@@ -211,15 +189,9 @@ if result is not None:
                             lambda r: charts.dh_heatmap_spec(r, relative=relative)),
                 name="Gradient reach heat map" + (" (relative)" if relative else ""))
     first, last = charts.reach_phrase(run, 0), charts.reach_phrase(run, -1)
-    st.caption(
-        f"**Notice:** each row is one iteration, each column one word; position 1 is 'cat'/'cats'. Dark is "
-        f"small. The gradient that reaches 'cat' at the first iteration was {first}; at the last iteration, "
-        f"{last}. On the way back it passes through {cfg.gap} step Jacobians "
-        f"{JACOBIAN_TEXT[cfg.cell]}. A dark left side is the vanishing gradient — the only word that matters hears almost "
-        "nothing about the error. A bright left side means the network has learned to carry 'cat' forward. "
-        "Light grey cells: the gradient is exactly 0 there.")
+    st.caption(lab.heat_notice(cfg, first, last))
     st.latex(r"\frac{\partial \ell}{\partial h_k} = \frac{\partial \ell}{\partial h_T}\,J_T J_{T-1}\cdots J_{k+1},"
-             r"\qquad " + JACOBIAN_LATEX[cfg.cell])
+             r"\qquad " + lab.JACOBIAN_LATEX[cfg.cell])
 
 # ----------------------------------------------------------------------------- plain RNN and gated cell, side by side
 
@@ -259,17 +231,7 @@ if pair is not None:
                        f"{charts.reach_phrase(r, -1)} (at the first: {charts.reach_phrase(r, 0)}).")
     gated_name = charts.CELL_LABELS[gated]
     reach_end = {k: charts.reach_value(r, -1) for k, r in zip(pair, pair_runs)}
-    if reach_end[gated] > 100 * reach_end["rnn"]:
-        story = (f"in the plain RNN it goes dark — the gradient dies on its way back through {cfg.gap} steps "
-                 f"of diag(f′) W — while in the {gated_name} it stays lit, because the gate keeps the step "
-                 "Jacobian close to the identity. Only the network whose first word still hears the error can "
-                 "learn the agreement.")
-    else:
-        story = (f"at this gap of {cfg.gap} words both still carry the gradient to 'cat'. Stretch L to 40–60 "
-                 "(or click preset 4) and the plain RNN's left edge goes dark while the "
-                 f"{gated_name}'s stays lit.")
-    st.caption("**Notice:** both maps share one colour scale, so equal colours are equal values. Look at the left "
-               "edge, position 1 ('cat'/'cats'), as training goes down the rows: " + story)
+    st.caption(lab.comparison_notice(cfg.gap, gated_name, reach_end["rnn"], reach_end[gated]))
 
 # ----------------------------------------------------------------------------- the sweep
 
@@ -299,15 +261,8 @@ if cfg is not None:
     if sweep is not None and len(sweep_cells) > 1:
         export.figure(sweep.spec("sweep_cmp", charts.sweep_compare_spec),
                       name="Accuracy against the gap, " + " vs ".join(charts.CELL_LABELS[k] for k in sweep_cells),
-                      notice=f"{charts.sweep_compare_summary(sweep.run)} Compare where each line falls to the "
-                             f"dashed chance line: the further right the {charts.CELL_LABELS[sweep_cells[1]]}'s line stays "
-                             "up, the further its gate has carried the gradient, and so the memory of 'cat'. With preset 4's "
-                             "settings and seed 0 the plain RNN is at chance at L = 40 and 60 while the GRU reaches 100 % at "
-                             "every gap up to 100 (a single seed can get lucky — that plain RNN hit 98 % at L = 100 — so add "
-                             "seeds). Each dot is one seed; crosses are runs that blew up.")
+                      notice=charts.sweep_compare_summary(sweep.run) + " "
+                      + lab.SWEEP_COMPARE_NOTICE.format(gated=charts.CELL_LABELS[sweep_cells[1]]))
     elif sweep is not None:
         export.figure(sweep.spec("sweep", charts.sweep_spec), name="Accuracy against the gap",
-                      notice=f"{charts.sweep_summary(sweep.run)} At short gaps the network learns; as L "
-                             "grows, fewer and fewer seeds do, and the mean falls to the dashed chance line: a vanilla "
-                             "RNN cannot carry 'cat' across a long sentence, because the gradient that would teach it "
-                             "to vanishes on the way back. (Each grey dot is one seed; crosses are runs that blew up.)")
+                      notice=charts.sweep_summary(sweep.run) + " " + lab.SWEEP_NOTICE)
