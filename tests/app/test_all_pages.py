@@ -13,8 +13,8 @@ import pytest
 import streamlit as st
 from page_driver import CHART, exception_report, open_page, push_each, timed_run
 
-from rnnviz.presets import checkpoint, clipping, meanfield, nonlinearity, scalar, spectral, training
-from rnnviz.ui import HOME
+from rnnviz.presets import clipping, meanfield, nonlinearity, scalar, spectral, training
+from rnnviz.ui import HOME, bundled
 from rnnviz.ui.registry import APP_ROOT, available_pages, page_info
 
 WARM_RERUNS = 3
@@ -22,7 +22,7 @@ WARM_RERUNS = 3
 PAGE_VIEWS = {
     "pages/1_Scalar_intuition.py": scalar.VIEWS, "pages/2_Nonlinearity_derivatives.py": nonlinearity.VIEWS,
     "pages/3_Spectral_norms.py": spectral.VIEWS, "pages/4_Gradient_clipping.py": clipping.VIEWS,
-    "pages/5_Training_lab.py": training.VIEWS, "pages/6_Your_network.py": checkpoint.VIEWS,
+    "pages/5_Training_lab.py": training.VIEWS, "pages/6_Your_network.py": (bundled.VIEW,),
     "pages/7_Edge_of_chaos.py": meanfield.VIEWS,
 }
 
@@ -48,7 +48,7 @@ def test_every_page_with_a_view_is_checked():
     from rnnviz.presets import all_views
 
     checked = {view.name for views in PAGE_VIEWS.values() for view in views}
-    assert checked == {view.name for view in all_views()}
+    assert checked == {view.name for view in all_views(bundled.example_bytes)}
 
 
 def test_page_at_defaults(page_path, timings, apptest_warmed_up):
