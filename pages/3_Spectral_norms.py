@@ -10,7 +10,8 @@ from rnnviz import spectral as sp
 from rnnviz.charts import spectral as ch
 from rnnviz.charts.common import format_magnitude, format_radius
 from rnnviz.charts.spec import vega_spec
-from rnnviz.presets.spectral import VIEW, bound_chain_notice, gru_notice
+from rnnviz.presets.spectral import (NILPOTENT_CONCLUSION, NILPOTENT_SETUP, VIEW, bound_chain_notice, gru_notice,
+                                     lyapunov_notice, notes, offers_full_horizon, product_notice)
 from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, preset_button, requests, widgets
 from rnnviz.ui.computed import spectral_analysis as analyse
 from rnnviz.ui.computed import spectral_specs as specs
@@ -31,29 +32,34 @@ KIND_HELP = ("gaussian: entries N(0, σ²/n) · orthogonal: σ × a random ortho
              "identity: σ·I · nilpotent: [[8, 8], [−8, −8]] at its tanh fixed point · "
              "upload: your own matrix (.npy or .csv)")
 
+D = VIEW.defaults
 NILPOTENT_TRAP = VIEW.preset("Nilpotent trap")
 preset_bar(VIEW.presets, page=VIEW.name, path=PAGE.path)
 
 c1, c2, c3, c4, c5 = st.columns(5)
-kind = widgets.select("Recurrent matrix W", KINDS, key="W", container=c1, help=KIND_HELP)
-n = widgets.slider("Hidden units n", key="n", min_value=2, max_value=256, value=32, step=1, container=c2,
+kind = widgets.select("Recurrent matrix W", KINDS, key="W", index=KINDS.index(D["W"]), container=c1,
+                      help=KIND_HELP)
+n = widgets.slider("Hidden units n", key="n", min_value=2, max_value=256, value=D["n"], step=1, container=c2,
                    help="Ignored for the nilpotent example (n = 2) and for an uploaded matrix.")
-scale = widgets.slider("Scale σ", key="scale", min_value=0.05, max_value=4.0, value=1.0, step=0.05, container=c3,
+scale = widgets.slider("Scale σ", key="scale", min_value=0.05, max_value=4.0, value=D["scale"], step=0.05,
+                       container=c3,
                        help="Gaussian: entries N(0, σ²/n), so ρ(W) ≈ σ and σ_max(W) ≈ 2σ for large n. "
                             "Orthogonal and identity: every singular value is σ.")
-nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", container=c4)
-T = widgets.number("Steps T", key="T", min_value=1, max_value=10_000, value=300, step=100, container=c5,
+nl_name = widgets.select("Nonlinearity f", rnnviz.NONLINEARITIES, key="f", index=rnnviz.NONLINEARITIES.index(D["f"]),
+                         container=c4)
+T = widgets.number("Steps T", key="T", min_value=1, max_value=10_000, value=D["T"], step=100, container=c5,
                    help="Up to 10,000. The product's singular values are computed in log space, so they "
                         "stay finite however far they fall or climb.")
 with lecture.advanced("Inputs, bias, seed, independent matrices"):
     d1, d2, d3, d4 = st.columns(4)
-    input_scale = widgets.slider("Input scale", key="in_scale", min_value=0.0, max_value=3.0, value=0.5, step=0.1,
-                                 container=d1, help="Each unit receives x_t ~ N(0, s²) (U = I); 0: no input.")
-    bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-3.0, max_value=3.0, value=0.0, step=0.1,
-                          container=d2)
-    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=0, step=1, container=d3,
+    input_scale = widgets.slider("Input scale", key="in_scale", min_value=0.0, max_value=3.0, value=D["in_scale"],
+                                 step=0.1, container=d1,
+                                 help="Each unit receives x_t ~ N(0, s²) (U = I); 0: no input.")
+    bias = widgets.slider("Bias b (every unit)", key="bias", min_value=-3.0, max_value=3.0, value=D["bias"],
+                          step=0.1, container=d2)
+    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1, container=d3,
                           help="Draws W and the inputs; the same seed gives the same network.")
-    iid = widgets.toggle("Fresh W each step", key="iid", container=d4,
+    iid = widgets.toggle("Fresh W each step", key="iid", value=D["iid"], container=d4,
                          help="Replace the RNN's repeated W by an independent random W_t at every step "
                               "(a product of independent matrices, Newman's setting). Not for the "
                               "nilpotent example or an uploaded matrix.")
@@ -74,8 +80,6 @@ setting = sp.Setting(source=source, n=int(n), scale=float(scale), seed=int(seed)
 
 
 key = dataclasses.astuple(setting)   # scalars only: the cache key (an upload adds the hash of its bytes)
-#: The longest wait the full-horizon button offers (seconds, estimated).
-MAX_FULL_WAIT = 20.0
 # The work-plan seconds: 1 (the default), or more for these settings once the viewer asked for every step.
 budget = requests.granted("full_horizon", (key, digest), default=1.0)
 
@@ -105,29 +109,8 @@ r = result
 v = r.verdict
 
 # ------------------------------------------------------------------------------------- notes
-notes = []
-if r.held_at_fixed_point:
-    notes.append(
-        "**Nilpotent example:** tanh, b = artanh(h*) − W h*, and the state is **held at the fixed point** "
-        "h* = (0, ½), so every J_t is the same J. (The fixed point is unstable — J has the eigenvalue 2 — "
-        "so a simulation would leave it after about 50 steps, as rounding errors double every step.) "
-        "The n, scale, nonlinearity, input and bias controls do not apply.")
-if r.iid:
-    notes.append("**Fresh matrix every step:** W_t is drawn anew at each step (seeded by the seed and t)"
-                 + (f"; with n = {r.n} the page runs T = {r.T:,} steps." if r.T < T else "."))
-if r.overflow_step is not None:
-    notes.append(f"**The forward pass overflowed float64 at step {r.overflow_step:,}** (the states explode, "
-                 f"too); everything below uses the {r.overflow_step - 1:,} steps before it.")
-offer_full = r.full_horizon_wait is not None and r.full_horizon_wait <= MAX_FULL_WAIT
-if r.product_truncated:
-    notes.append(
-        f"**Long horizon, large n:** each step of the product costs a QR and an SVD of an n × n matrix "
-        f"(~n³ operations), so at n = {r.n} the product spectrum, the Lyapunov exponents and the "
-        f"bound chain cover the **last {r.window:,} of {r.usable_steps:,} steps**, to keep the page quick. "
-        + ("Compute all of them with the button below, or lower n." if offer_full else "Lower n to see all of them."))
-if r.plan.spectra_sampled:
-    notes.append(f"The per-step chart samples {len(r.spectra.steps):,} of the steps, evenly spread.")
-for note in notes:
+offer_full = offers_full_horizon(r)
+for note in notes(r, T, offer_full):
     st.caption(":material/info: " + note)
 
 if offer_full:
@@ -199,7 +182,6 @@ with right:
 def product_sections(r: sp.SpectralAnalysis, chart_specs: dict) -> None:
     """The product spectrum, the Lyapunov exponents and the bound chain of ``r`` (all need the product),
     drawn from their ``chart_specs``."""
-    dead = r.first_dead_distance
     st.subheader("The gradient path ∂h_T/∂h_k: every singular value, every distance")
     left, right = st.columns([3, 2])
     with left:
@@ -207,28 +189,14 @@ def product_sections(r: sp.SpectralAnalysis, chart_specs: dict) -> None:
             chart_specs["product"], name="Singular values of the product",
             formulas=[r"\frac{\partial h_T}{\partial h_k} = J_T\,J_{T-1}\cdots J_{k+1},\qquad "
                       r"\mu_i = \lim_{T-k\to\infty}\frac{\log \sigma_i(\partial h_T/\partial h_k)}{T-k}"],
-            notice="each singular value falls or climbs along a straight line in log scale — exponential "
-                   "vanishing or exploding, at its own rate μᵢ (the slope). The fan spreads: the gradient keeps "
-                   "only a few directions alive."
-                   + (" Exact zero singular values (−∞ in log) are not drawn." if r.product_has_zeros else "")
-                   + (f" **From distance {dead:,} on the product is exactly zero:** J_t at step {r.dead_step:,} is the "
-                      "zero matrix (every unit had f′ = 0 — dead ReLUs), so no gradient gets past it."
-                      if dead is not None else "")
-                   + (f" Lines shown: {len(ch.line_indices(r.n))} of {r.n} singular values, evenly spread."
-                      if r.n > 12 else ""))
+            notice=product_notice(r, len(ch.line_indices(r.n))))
     with right:
         export.show(chart_specs["lyapunov"], name="Lyapunov exponents")
         if r.theory is not None:
             st.latex(r"\mu_k = \log\sigma + \tfrac12\big(\log\tfrac{2}{n} + \psi(\tfrac{n-k+1}{2})\big)"
                      if r.theory_label.startswith("Newman") else
                      r"\sigma_i(M^{L})^{1/L} \to |\lambda_i(M)|")
-            st.caption(f"**Notice:** the bars (measured over {r.window:,} steps) sit on the black ticks "
-                       f"({r.theory_label}); the largest gap is {r.theory_gap:.2g} per step.")
-        else:
-            st.caption(("All growth rates are −∞: the product over the window is exactly zero. " if dead is not None else "")
-                       + f"**Notice:** these are the slopes of the lines on the left, measured over {r.window:,} steps. "
-                       "Exact values are known for a linear unit (a repeated W: log|λᵢ(W)|; a fresh Gaussian "
-                       "matrix per step: Newman's formula) — switch to linear to compare.")
+        st.caption(lyapunov_notice(r))
 
     # ------------------------------------------------------------------------------------- bound chain
     st.subheader("The bound chain")
@@ -250,7 +218,6 @@ def product_sections(r: sp.SpectralAnalysis, chart_specs: dict) -> None:
             + ("each inequality holds at every distance." if r.chain.holds else
                "⚠ a crossing here would be a bug; please report it.")
             + " " + bound_chain_notice(r))
-
 
 
 if r.chain is None:
@@ -275,7 +242,7 @@ def gru_spec(key: tuple, digest: str, _W, bz: float, budget: float):
 st.subheader("The gated cure: a GRU on the same W and the same inputs")
 g_left, g_right = st.columns([3, 2])
 with g_right:
-    show_gru = widgets.toggle("Compare with a GRU", key="gru", value=False,
+    show_gru = widgets.toggle("Compare with a GRU", key="gru", value=D["gru"],
                               help="A GRU whose candidate uses this page's W (W_hn = W) and inputs "
                                    "(W_in = I, same bias), with its own random gate weights.")
     st.latex(r"h_t = (1 - z_t)\odot n_t + z_t \odot h_{t-1}")
@@ -293,7 +260,7 @@ elif not show_gru:
 if gru_applies:
     if show_gru:
         with g_right:
-            bz = widgets.slider("Update-gate bias b_z", key="bz", min_value=-3.0, max_value=6.0, value=3.0,
+            bz = widgets.slider("Update-gate bias b_z", key="bz", min_value=-3.0, max_value=6.0, value=D["bz"],
                                 step=0.5, help="z_t = σ(b_z + W_iz x_t + W_hz h_{t-1}): b_z = 3 gives z ≈ 0.95, "
                                                "b_z = −3 gives z ≈ 0.05 (almost the plain RNN).")
         gru, gru_chart = None, None
@@ -319,18 +286,11 @@ st.subheader("Eigenvalues are not enough: the nilpotent counterexample")
 ex = sp.nilpotent_example()
 left, right = st.columns([3, 2])
 with left:
-    st.markdown(
-        "Take $W = \\begin{bmatrix} 8 & 8 \\\\ -8 & -8 \\end{bmatrix}$: $W^2 = 0$, so **every eigenvalue is 0** "
-        "— an eigenvalue test says gradients vanish instantly. But $\\|W\\|_2 = 16$. In a tanh RNN with "
-        "bias $b = \\operatorname{artanh}(h^*) - W h^*$, the state $h^* = (0, \\tfrac12)$ is a fixed point, "
-        "and there")
+    st.markdown(NILPOTENT_SETUP)
     st.latex(r"J = \operatorname{diag}\big(1 - h^{*2}\big)\,W = \begin{bmatrix} 8 & 8 \\ -6 & -6 \end{bmatrix},"
              r"\qquad J^2 = 2J")
     st.latex(r"\|J^l\|_2 = 2^{\,l-1}\,\|J\|_2 = 2^{\,l-1}\sqrt{200}")
-    st.markdown(
-        "so the gradient grows like $2^{T-k}$ although every eigenvalue of $W$ is 0. (Pascanu et al. write "
-        "the Jacobian as $W^\\top \\operatorname{diag}(f')$, which here is $[[8, -6], [8, -6]] = J^\\top$: "
-        "the same eigenvalues 0 and 2 and the same norms.)")
+    st.markdown(NILPOTENT_CONCLUSION)
 with right:
     preset_button(NILPOTENT_TRAP, page=VIEW.name, label="Show me: load the nilpotent example", key="nilpotent",
                   icon=":material/bolt:")

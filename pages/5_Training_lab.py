@@ -17,22 +17,8 @@ MOMENTA = (0.0, 0.5, 0.9, 0.99)
 # Radio labels (also the values in the URL) → core names.
 OPTIMIZER_NAMES, CLIP_NAMES, ENCODING_NAMES, CELL_NAMES = (
     lab.OPTIMIZER_NAMES, lab.CLIP_NAMES, lab.ENCODING_NAMES, lab.CELL_NAMES)
-# The step Jacobian the gradient passes on its way back, in words and as a formula, per cell.
-JACOBIAN_TEXT = {
-    "rnn": "diag(f′) W",
-    "gru": "diag(z_t) + diag((1 − z_t)(1 − n_t²) r_t) W_hn + (gate terms): with the update gate z near 1, "
-           "close to the identity",
-    "lstm": "whose cell-state path is diag(f_t): with the forget gate near 1, close to the identity",
-}
-JACOBIAN_LATEX = {
-    "rnn": r"J_t = \operatorname{diag}\!\big(f'(a_t)\big)\,W",
-    "gru": r"J_t = \operatorname{diag}(z_t) + \operatorname{diag}\!\big((1-z_t)(1-n_t^2)\,r_t\big)\,W_{hn}"
-           r" + \text{(reset and update gate terms)}",
-    "lstm": r"J_t = \frac{\partial(h_t, c_t)}{\partial(h_{t-1}, c_{t-1})},\quad"
-            r"\frac{\partial c_t}{\partial c_{t-1}}\Big|_{h_{t-1}} = \operatorname{diag}(f_t)",
-}
 SWEEP_SEEDS = (1, 2, 3)
-DEFAULTS = rnnviz.TrainingConfig()
+D = lab.VIEW.defaults
 
 PAGE = page_frame(
     __file__,
@@ -47,9 +33,6 @@ PAGE = page_frame(
 )
 
 
-
-
-
 # ----------------------------------------------------------------------------- controls
 
 preset_bar(lab.VIEW.presets, page=lab.VIEW.name, path=PAGE.path)
@@ -57,58 +40,59 @@ preset_bar(lab.VIEW.presets, page=lab.VIEW.name, path=PAGE.path)
 c1, c2, c3, c4 = st.columns(4, gap="medium")
 with c1:
     st.markdown("**The task**")
-    L = widgets.slider("Gap L (filler words)", key="L", min_value=1, max_value=100, value=DEFAULTS.gap,
+    L = widgets.slider("Gap L (filler words)", key="L", min_value=1, max_value=100, value=D["L"],
                        help="Words between 'cat'/'cats' and the verb. The RNN reads L + 1 words.")
-    compare = widgets.toggle("Plain RNN and gated cell side by side", key="cmp", value=False,
+    compare = widgets.toggle("Plain RNN and gated cell side by side", key="cmp", value=D["cmp"],
                              help="Also train the other model (the plain RNN, or a GRU if the plain RNN is "
                                   "chosen) with the same seed, data and W, and show both.")
 with c2:
     st.markdown("**The network**")
     cell = CELL_NAMES[widgets.radio("Cell", tuple(CELL_NAMES), key="cell",
-                                    index=list(CELL_NAMES.values()).index(DEFAULTS.cell),
+                                    index=tuple(CELL_NAMES).index(D["cell"]),
                                     help="The plain RNN h_t = f(W h_{t-1} + U x_t + b), or a gated cell (GRU, LSTM) "
                                          "whose candidate uses the same W.")]
     if cell != "rnn" or compare:  # the gated cell's gate, also when it is the comparison's partner
         gate_name = "forget gate b_f" if cell == "lstm" else "update gate b_z"
         bz = widgets.slider(f"Gate bias ({gate_name})", key="bz", min_value=-3.0, max_value=5.0,
-                            value=DEFAULTS.gate_bias, step=0.5,
+                            value=D["bz"], step=0.5,
                             help="Initial bias of the gate that keeps the memory: positive keeps it near 1 "
                                  "(h_t ≈ h_{t-1}, the step Jacobian ≈ I); negative makes the GRU almost the "
                                  "plain tanh RNN.")
     else:
-        bz = DEFAULTS.gate_bias  # the plain RNN has no gate
+        bz = D["bz"]  # the plain RNN has no gate
     f = widgets.select("Cell nonlinearity f", rnnviz.NONLINEARITIES, key="f",
-                       index=rnnviz.NONLINEARITIES.index(DEFAULTS.nonlinearity),
+                       index=rnnviz.NONLINEARITIES.index(D["f"]),
                        help="h_t = f(W h_{t-1} + U x_t + b). tanh is bounded; ReLU and linear are not. "
                             "Plain RNN only: gated cells use tanh and sigmoid gates.")
-    n = widgets.select_slider("Hidden units n", HIDDEN_SIZES, key="n", value=DEFAULTS.hidden)
-    g = widgets.slider("Initial scale g of W", key="scale", min_value=0.1, max_value=3.0, value=DEFAULTS.init_scale,
+    n = widgets.select_slider("Hidden units n", HIDDEN_SIZES, key="n", value=D["n"])
+    g = widgets.slider("Initial scale g of W", key="scale", min_value=0.1, max_value=3.0, value=D["scale"],
                        step=0.1, help="W starts with entries N(0, g²/n): spectral radius ≈ g, largest singular "
                                       "value ≈ 2g.")
 with c3:
     st.markdown("**The optimiser**")
     opt = OPTIMIZER_NAMES[widgets.radio("Optimiser", tuple(OPTIMIZER_NAMES), key="opt",
-                                        index=list(OPTIMIZER_NAMES.values()).index(DEFAULTS.optimizer))]
-    lr = widgets.select_slider("Learning rate", LEARNING_RATES, key="lr", value=DEFAULTS.learning_rate)
-    its = widgets.select_slider("Iterations", ITERATIONS, key="its", value=DEFAULTS.iterations)
-    B = widgets.select_slider("Batch size", BATCHES, key="B", value=DEFAULTS.batch,
+                                        index=tuple(OPTIMIZER_NAMES).index(D["opt"]))]
+    lr = widgets.select_slider("Learning rate", LEARNING_RATES, key="lr", value=D["lr"])
+    its = widgets.select_slider("Iterations", ITERATIONS, key="its", value=D["its"])
+    B = widgets.select_slider("Batch size", BATCHES, key="B", value=D["B"],
                               help="Sequences per iteration, half 'cat' and half 'cats'.")
 with c4:
     st.markdown("**Gradient clipping**")
     clip = CLIP_NAMES[widgets.radio("Clip the gradient", tuple(CLIP_NAMES), key="clip",
-                                    index=list(CLIP_NAMES.values()).index(DEFAULTS.clipping),
+                                    index=tuple(CLIP_NAMES).index(D["clip"]),
                          help="By global norm: PyTorch clip_grad_norm_ over all of W, U, b, V, c. By value: "
                               "clip_grad_value_, each entry cut to [−c, c].")]
-    c = widgets.select_slider("Threshold c", THRESHOLDS, key="c", value=DEFAULTS.threshold,
+    c = widgets.select_slider("Threshold c", THRESHOLDS, key="c", value=D["c"],
                               help="The largest gradient norm (by norm) or entry (by value) let through.")
 with lecture.advanced("More settings: momentum, input encoding, seed"):
     d1, d2, d3 = st.columns(3)
-    mom = widgets.select_slider("Momentum (SGD)", MOMENTA, key="mom", value=DEFAULTS.momentum, container=d1,
+    mom = widgets.select_slider("Momentum (SGD)", MOMENTA, key="mom", value=D["mom"], container=d1,
                                 help="PyTorch-style heavy ball: v ← μ v + g, θ ← θ − lr·v. Ignored by Adam.")
     enc = ENCODING_NAMES[widgets.radio("Input encoding", tuple(ENCODING_NAMES), key="enc", container=d2,
+                                       index=tuple(ENCODING_NAMES).index(D["enc"]),
                                        help="One-hot over the 18 input words, or a fixed (untrained) random "
                                             "8-dimensional embedding of them.")]
-    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=DEFAULTS.seed, step=1,
+    seed = widgets.number("Seed", key="seed", min_value=0, max_value=9999, value=D["seed"], step=1,
                           container=d3, help="Fixes the initial weights and the sampled sentences.")
 
 cfg = None
@@ -156,18 +140,13 @@ if result is not None:
     m1.metric("Held-out accuracy", "—" if run.diverged_at else f"{run.test_accuracy:.1%}",
               help=f"On {cfg.eval_batch} fresh sentences after the last update. Chance is 50 %.")
     last_loss = run.loss[-1]
-    m2.metric("Last training loss", "NaN" if last_loss != last_loss else f"{last_loss:.3g}", help="Cross-entropy in nats; chance is log 2 ≈ 0.693.")
+    m2.metric("Last training loss", "NaN" if last_loss != last_loss else f"{last_loss:.3g}",
+              help="Cross-entropy in nats; chance is log 2 ≈ 0.693.")
     m3.metric("Iterations run", f"{run.iterations_run} of {cfg.iterations}")
     m4.metric("Training time", "—" if stopped else f"{result.seconds:.2f} s")
 
     if run.diverged_at is not None:
-        peak = "" if run.peak_grad_norm is None else f"; the gradient norm had reached {run.peak_grad_norm:.3g}"
-        st.warning(
-            f"**Training stopped at iteration {run.diverged_at}: {charts.divergence_text(run)}.** "
-            f"The numbers overflowed float64{peak}. This is the exploding gradient of the lecture: one "
-            "huge step sends the weights so far that the states overflow to inf, and inf − inf is NaN. "
-            "Clip the gradient (by global norm) or lower the learning rate.",
-            icon=":material/warning:")
+        st.warning(lab.divergence_warning(run, charts.divergence_text(run)), icon=":material/warning:")
     elif run.completed and run.test_accuracy >= 0.9:
         st.success(f"The network learned the agreement across L = {cfg.gap} words: "
                    f"{run.test_accuracy:.1%} on sentences it never saw.", icon=":material/check_circle:")
@@ -203,22 +182,16 @@ if result is not None:
                    "gradient; without clipping it goes straight into the weights.")
 
     st.subheader("Where the gradient reaches: ‖∂ℓ/∂h_k‖ over position and iteration")
-    relative = widgets.toggle("Divide each row by its value at the last position", key="rel", value=True,
+    relative = widgets.toggle("Divide each row by its value at the last position", key="rel", value=D["rel"],
                               help="Shows only how much of the gradient survives the way back from the "
                                    "last word to position k, whatever the size of the loss.")
     export.show(result.spec("heat_rel" if relative else "heat",
                             lambda r: charts.dh_heatmap_spec(r, relative=relative)),
                 name="Gradient reach heat map" + (" (relative)" if relative else ""))
     first, last = charts.reach_phrase(run, 0), charts.reach_phrase(run, -1)
-    st.caption(
-        f"**Notice:** each row is one iteration, each column one word; position 1 is 'cat'/'cats'. Dark is "
-        f"small. The gradient that reaches 'cat' at the first iteration was {first}; at the last iteration, "
-        f"{last}. On the way back it passes through {cfg.gap} step Jacobians "
-        f"{JACOBIAN_TEXT[cfg.cell]}. A dark left side is the vanishing gradient — the only word that matters hears almost "
-        "nothing about the error. A bright left side means the network has learned to carry 'cat' forward. "
-        "Light grey cells: the gradient is exactly 0 there.")
+    st.caption(lab.heat_notice(cfg, first, last))
     st.latex(r"\frac{\partial \ell}{\partial h_k} = \frac{\partial \ell}{\partial h_T}\,J_T J_{T-1}\cdots J_{k+1},"
-             r"\qquad " + JACOBIAN_LATEX[cfg.cell])
+             r"\qquad " + lab.JACOBIAN_LATEX[cfg.cell])
 
 # ----------------------------------------------------------------------------- plain RNN and gated cell, side by side
 
@@ -258,17 +231,7 @@ if pair is not None:
                        f"{charts.reach_phrase(r, -1)} (at the first: {charts.reach_phrase(r, 0)}).")
     gated_name = charts.CELL_LABELS[gated]
     reach_end = {k: charts.reach_value(r, -1) for k, r in zip(pair, pair_runs)}
-    if reach_end[gated] > 100 * reach_end["rnn"]:
-        story = (f"in the plain RNN it goes dark — the gradient dies on its way back through {cfg.gap} steps "
-                 f"of diag(f′) W — while in the {gated_name} it stays lit, because the gate keeps the step "
-                 "Jacobian close to the identity. Only the network whose first word still hears the error can "
-                 "learn the agreement.")
-    else:
-        story = (f"at this gap of {cfg.gap} words both still carry the gradient to 'cat'. Stretch L to 40–60 "
-                 "(or click preset 4) and the plain RNN's left edge goes dark while the "
-                 f"{gated_name}'s stays lit.")
-    st.caption("**Notice:** both maps share one colour scale, so equal colours are equal values. Look at the left "
-               "edge, position 1 ('cat'/'cats'), as training goes down the rows: " + story)
+    st.caption(lab.comparison_notice(cfg.gap, gated_name, reach_end["rnn"], reach_end[gated]))
 
 # ----------------------------------------------------------------------------- the sweep
 
@@ -282,7 +245,7 @@ if cfg is not None:
         " at gaps L = " + ", ".join(map(str, rnnviz.DEFAULT_SWEEP_GAPS)) +
         " with every other setting as above, for one or more seeds, and plot the held-out accuracy.")
     s1, s2 = st.columns([1, 3])
-    n_seeds = widgets.select_slider("Seeds per gap", SWEEP_SEEDS, key="seeds", value=1, container=s1,
+    n_seeds = widgets.select_slider("Seeds per gap", SWEEP_SEEDS, key="seeds", value=D["seeds"], container=s1,
                                     help="Each seed is a different initialisation and data stream.")
     sweep = runs.stored_sweep(cfg, sweep_cells, n_seeds)
     if sweep is None:
@@ -298,15 +261,8 @@ if cfg is not None:
     if sweep is not None and len(sweep_cells) > 1:
         export.figure(sweep.spec("sweep_cmp", charts.sweep_compare_spec),
                       name="Accuracy against the gap, " + " vs ".join(charts.CELL_LABELS[k] for k in sweep_cells),
-                      notice=f"{charts.sweep_compare_summary(sweep.run)} Compare where each line falls to the "
-                             f"dashed chance line: the further right the {charts.CELL_LABELS[sweep_cells[1]]}'s line stays "
-                             "up, the further its gate has carried the gradient, and so the memory of 'cat'. With preset 4's "
-                             "settings and seed 0 the plain RNN is at chance at L = 40 and 60 while the GRU reaches 100 % at "
-                             "every gap up to 100 (a single seed can get lucky — that plain RNN hit 98 % at L = 100 — so add "
-                             "seeds). Each dot is one seed; crosses are runs that blew up.")
+                      notice=charts.sweep_compare_summary(sweep.run) + " "
+                      + lab.SWEEP_COMPARE_NOTICE.format(gated=charts.CELL_LABELS[sweep_cells[1]]))
     elif sweep is not None:
         export.figure(sweep.spec("sweep", charts.sweep_spec), name="Accuracy against the gap",
-                      notice=f"{charts.sweep_summary(sweep.run)} At short gaps the network learns; as L "
-                             "grows, fewer and fewer seeds do, and the mean falls to the dashed chance line: a vanilla "
-                             "RNN cannot carry 'cat' across a long sentence, because the gradient that would teach it "
-                             "to vanishes on the way back. (Each grey dot is one seed; crosses are runs that blew up.)")
+                      notice=charts.sweep_summary(sweep.run) + " " + lab.SWEEP_NOTICE)

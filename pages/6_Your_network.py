@@ -8,8 +8,9 @@ from rnnviz.charts.spec import vega_spec
 from rnnviz.charts.spectral import lyapunov_chart, product_spectrum_chart
 from rnnviz.checkpoint import (CHECKPOINT_TYPES, GATE_NEAR_ONE, MAX_CHECKPOINT_BYTES, MAX_DRIVE_STEPS,
                                analyse_layer, layer_drive, parse_sequence, whole_horizon)
-from rnnviz.presets.checkpoint import EXAMPLES, VIEW, example
+from rnnviz.presets.checkpoint import EXAMPLES
 from rnnviz.ui import cached, export, guard, lecture, page_frame, preset_bar, widgets
+from rnnviz.ui.bundled import VIEW, example
 from rnnviz.upload import upload_digest
 
 D = VIEW.defaults

@@ -56,8 +56,8 @@ load = _load()
 
 def test_discovers_pages_like_streamlit():
     pages = load.discover_pages(ROOT / "bench" / "trivial_app" / "app.py")
-    assert [p.file for p in pages] == ["app.py"] + [f"pages/{i}_Page_{i}.py" for i in range(1, 6)]
-    assert [p.url_path for p in pages] == [""] + [f"Page_{i}" for i in range(1, 6)]
+    assert [p.file for p in pages] == ["app.py"] + [f"pages/{i}_Page_{i}.py" for i in range(1, 9)]
+    assert [p.url_path for p in pages] == [""] + [f"Page_{i}" for i in range(1, 9)]
     assert load.select_pages(pages, "home,3_") == [0, 3]
     with pytest.raises(SystemExit):
         load.select_pages(pages, "nope")

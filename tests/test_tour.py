@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+from rnnviz.presets import meanfield as edge_views
 from rnnviz.presets import nonlinearity as nl_views
 from rnnviz.presets import scalar as scalar_views
 from rnnviz.presets import spectral as spectral_views
@@ -22,7 +23,7 @@ from rnnviz.ui.registry import PAGES
 
 STEPS = [pytest.param(step, id=f"{k} {step.title}") for k, step in enumerate(tour.STEPS, 1)]
 VIEWS = {tour.SCALAR: scalar_views.VIEW, tour.NONLINEARITY: nl_views.VIEW, tour.SPECTRAL: spectral_views.VIEW,
-         tour.LAB: lab_views.VIEW}
+         tour.LAB: lab_views.VIEW, tour.EDGE: edge_views.VIEW}
 #: The link keys each page without a view reads (its controls).
 
 

@@ -104,12 +104,14 @@ class View:
         raise KeyError(f"view {self.name!r} has no preset {label!r}.")
 
 
-def all_views() -> tuple[View, ...]:
-    """Every view of every page, for the claims test and the tour."""
+def all_views(example_bytes: Callable[[str], bytes]) -> tuple[View, ...]:
+    """Every view of every page, for the claims test and the tour. ``example_bytes(ex)`` returns the
+    bytes of the "Your network" page's bundled example ``ex`` (reading files is not the core's:
+    ``rnnviz.ui.bundled.example_bytes`` reads them)."""
     from . import checkpoint, clipping, meanfield, nonlinearity, scalar, spectral, training
 
     return (*scalar.VIEWS, *nonlinearity.VIEWS, *spectral.VIEWS, *clipping.VIEWS, *training.VIEWS,
-            *checkpoint.VIEWS, *meanfield.VIEWS)
+            checkpoint.view(example_bytes), *meanfield.VIEWS)
 
 
 __all__ = ["Claim", "Preset", "View", "all_views"]

@@ -2,14 +2,14 @@
 
 The presets use the two bundled example checkpoints (``rnnviz/ui/examples/``, made by
 ``tests/fixtures/make_examples.py``): an uploaded file is not part of a link, so a preset cannot
-name one.
+name one. Reading those files is not the core's: :func:`view` takes a function that returns an
+example's bytes (``rnnviz.ui.bundled.example_bytes`` in the app; the tests read the files themselves).
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,20 +21,18 @@ EXAMPLES = {
     "lstm": ("agreement_lstm.safetensors", "LSTM trained on the agreement task (example)"),
     "gru": ("untrained_gru.npz", "Untrained GRU (example)"),
 }
-EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "ui" / "examples"
 DEFAULTS = {"ex": "lstm", "f": "tanh", "layer": 0, "drive": "gauss", "in_scale": 1.0, "T": 1000, "seed": 0}
 
 
-@lru_cache(maxsize=4)
-def example(ex: str, f: str = "tanh") -> Checkpoint:
-    """A bundled example checkpoint, read like an upload (``f``: the plain-RNN activation)."""
-    filename = EXAMPLES[ex][0]
-    return load_checkpoint((EXAMPLE_DIR / filename).read_bytes(), filename, nonlinearity=f)
+def example(data: bytes, ex: str, f: str = "tanh") -> Checkpoint:
+    """The bundled example ``ex`` from its file's bytes, parsed like an upload (``f``: the plain-RNN
+    activation)."""
+    return load_checkpoint(data, EXAMPLES[ex][0], nonlinearity=f)
 
 
-def run(ex: str, f: str, layer: int, in_scale: float, T: int, seed: int) -> LayerAnalysis:
-    """The page's analysis of an example's layer under a Gaussian drive."""
-    chosen = example(ex, f).layers[layer]
+def run(checkpoint: Checkpoint, layer: int, in_scale: float, T: int, seed: int) -> LayerAnalysis:
+    """The page's analysis of a checkpoint's layer under a Gaussian drive."""
+    chosen = checkpoint.layers[layer]
     return analyse_layer(chosen, layer_drive(chosen, T, scale=in_scale, seed=seed))
 
 
@@ -68,5 +66,10 @@ PRESETS = (
 DEFAULT_DIAGNOSIS = "A gradient 100 steps back keeps 4.4e-02 of its size; about 304 steps back it falls below 1e-3."
 CLAIMS = (Claim("README, the pages table", DEFAULT_DIAGNOSIS, lambda r: r.diagnosis == DEFAULT_DIAGNOSIS),)
 
-VIEW = View("your_network", DEFAULTS, run, PRESETS, CLAIMS)
-VIEWS = (VIEW,)
+
+def view(example_bytes: Callable[[str], bytes]) -> View:
+    """The page's view; ``example_bytes(ex)`` returns the bytes of the bundled example ``ex``'s file."""
+    def evaluate(ex: str, f: str, layer: int, in_scale: float, T: int, seed: int) -> LayerAnalysis:
+        return run(example(example_bytes(ex), ex, f), layer, in_scale, T, seed)
+
+    return View("your_network", DEFAULTS, evaluate, PRESETS, CLAIMS)

@@ -45,6 +45,81 @@ def analyse(W: str, n: int, scale: float, f: str, T: int, in_scale: float, bias:
     return SpectralView(r, g)
 
 
+#: The longest wait the full-horizon button offers (seconds, estimated).
+MAX_FULL_WAIT = 20.0
+
+
+def offers_full_horizon(r: SpectralAnalysis) -> bool:
+    """Whether the page offers to compute the product over every step: its estimated wait is at most
+    :data:`MAX_FULL_WAIT`."""
+    return r.full_horizon_wait is not None and r.full_horizon_wait <= MAX_FULL_WAIT
+
+
+def notes(r: SpectralAnalysis, T: int, offer_full: bool) -> list[str]:
+    """The notes above the charts: what the analysis of ``r`` did differently from the controls' ``T``
+    steps of one repeated W (``offer_full``: the page offers the full-horizon button)."""
+    notes = []
+    if r.held_at_fixed_point:
+        notes.append(
+            "**Nilpotent example:** tanh, b = artanh(h*) − W h*, and the state is **held at the fixed point** "
+            "h* = (0, ½), so every J_t is the same J. (The fixed point is unstable — J has the eigenvalue 2 — "
+            "so a simulation would leave it after about 50 steps, as rounding errors double every step.) "
+            "The n, scale, nonlinearity, input and bias controls do not apply.")
+    if r.iid:
+        notes.append("**Fresh matrix every step:** W_t is drawn anew at each step (seeded by the seed and t)"
+                     + (f"; with n = {r.n} the page runs T = {r.T:,} steps." if r.T < T else "."))
+    if r.overflow_step is not None:
+        notes.append(f"**The forward pass overflowed float64 at step {r.overflow_step:,}** (the states explode, "
+                     f"too); everything below uses the {r.overflow_step - 1:,} steps before it.")
+    if r.product_truncated:
+        notes.append(
+            f"**Long horizon, large n:** each step of the product costs a QR and an SVD of an n × n matrix "
+            f"(~n³ operations), so at n = {r.n} the product spectrum, the Lyapunov exponents and the "
+            f"bound chain cover the **last {r.window:,} of {r.usable_steps:,} steps**, to keep the page quick. "
+            + ("Compute all of them with the button below, or lower n." if offer_full else
+               "Lower n to see all of them."))
+    if r.plan.spectra_sampled:
+        notes.append(f"The per-step chart samples {len(r.spectra.steps):,} of the steps, evenly spread.")
+    return notes
+
+
+def product_notice(r: SpectralAnalysis, lines_shown: int) -> str:
+    """The product spectrum's Notice (``lines_shown``: how many of the n singular values are drawn)."""
+    dead = r.first_dead_distance
+    return ("each singular value falls or climbs along a straight line in log scale — exponential "
+            "vanishing or exploding, at its own rate μᵢ (the slope). The fan spreads: the gradient keeps "
+            "only a few directions alive."
+            + (" Exact zero singular values (−∞ in log) are not drawn." if r.product_has_zeros else "")
+            + (f" **From distance {dead:,} on the product is exactly zero:** J_t at step {r.dead_step:,} is the "
+               "zero matrix (every unit had f′ = 0 — dead ReLUs), so no gradient gets past it."
+               if dead is not None else "")
+            + (f" Lines shown: {lines_shown} of {r.n} singular values, evenly spread." if r.n > 12 else ""))
+
+
+def lyapunov_notice(r: SpectralAnalysis) -> str:
+    """The Lyapunov exponents' Notice: against the exact values where they are known."""
+    if r.theory is not None:
+        return (f"**Notice:** the bars (measured over {r.window:,} steps) sit on the black ticks "
+                f"({r.theory_label}); the largest gap is {r.theory_gap:.2g} per step.")
+    return (("All growth rates are −∞: the product over the window is exactly zero. "
+             if r.first_dead_distance is not None else "")
+            + f"**Notice:** these are the slopes of the lines on the left, measured over {r.window:,} steps. "
+            "Exact values are known for a linear unit (a repeated W: log|λᵢ(W)|; a fresh Gaussian "
+            "matrix per step: Newman's formula) — switch to linear to compare.")
+
+
+#: The nilpotent counterexample, before and after its formulas.
+NILPOTENT_SETUP = (
+    "Take $W = \\begin{bmatrix} 8 & 8 \\\\ -8 & -8 \\end{bmatrix}$: $W^2 = 0$, so **every eigenvalue is 0** "
+    "— an eigenvalue test says gradients vanish instantly. But $\\|W\\|_2 = 16$. In a tanh RNN with "
+    "bias $b = \\operatorname{artanh}(h^*) - W h^*$, the state $h^* = (0, \\tfrac12)$ is a fixed point, "
+    "and there")
+NILPOTENT_CONCLUSION = (
+    "so the gradient grows like $2^{T-k}$ although every eigenvalue of $W$ is 0. (Pascanu et al. write "
+    "the Jacobian as $W^\\top \\operatorname{diag}(f')$, which here is $[[8, -6], [8, -6]] = J^\\top$: "
+    "the same eigenvalues 0 and 2 and the same norms.)")
+
+
 def bound_chain_notice(r: SpectralAnalysis) -> str:
     """The bound chain's Notice: what the gaps between its lines are, for this setting."""
     if r.iid:

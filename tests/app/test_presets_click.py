@@ -11,9 +11,10 @@ import pytest
 from page_driver import CHART, exception_report, open_page
 
 from rnnviz.presets import all_views
+from rnnviz.ui.bundled import example_bytes
 
 #: Button key (``preset_<view name>_<label>``, as rnnviz.ui.presets draws it) → the caption defined for it.
-CAPTIONS = {f"preset_{v.name}_{p.label}": p.caption for v in all_views() for p in v.presets}
+CAPTIONS = {f"preset_{v.name}_{p.label}": p.caption for v in all_views(example_bytes) for p in v.presets}
 
 
 def _preset_buttons(at) -> list:

@@ -10,7 +10,8 @@ import pytest
 from page_driver import clean_metrics, open_page, run_page
 from streamlit.testing.v1 import AppTest
 
-from rnnviz.presets.checkpoint import VIEW, keeps
+from rnnviz.presets.checkpoint import keeps
+from rnnviz.ui.bundled import VIEW
 
 PAGE = "pages/6_Your_network.py"
 HEADLINES = ("Cell", "Steps analysed", "Growth rate per step")

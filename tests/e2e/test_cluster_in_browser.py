@@ -31,7 +31,7 @@ from rnnviz.ui.registry import HOME, PAGES, available_pages
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 COOKIE = "rnnviz_replica"
-SCALAR = PAGES[0].path
+SCALAR = next(p.path for p in PAGES if "Scalar" in p.path)
 SPECTRAL = next(p.path for p in PAGES if "Spectral" in p.path)
 #: A scalar-page view with settings away from the defaults.
 SETTINGS = "w=1.2&T=60&seed=3&f=relu"
@@ -202,7 +202,7 @@ def test_a_killed_replica_loses_no_one_s_view(browser, cluster, tmp_path):
     bystander = _tab(browser, "r2", url)    # a viewer on the other one
     try:
         load(viewer, f"{url}/{url_path(SCALAR)}?{SETTINGS}")
-        load(bystander, f"{url}/{url_path(PAGES[1].path)}")
+        load(bystander, f"{url}/{url_path(next(p.path for p in PAGES if 'Nonlinearity' in p.path))}")
         assert (_routed_to(viewer), _routed_to(bystander)) == ("r1", "r2")
         before = _view(viewer)
         assert before["charts"] and not before["errors"] and "1.20" in before["sliders"], before

@@ -11,6 +11,7 @@ import math
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from rnnviz.ui.registry import PAGES
 from test_pages_in_browser import VIEWPORT, load, screenshot, url_path
 
 

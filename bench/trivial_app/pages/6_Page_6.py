@@ -1,0 +1,3 @@
+import _trivial
+
+_trivial.page("Page 6", 6)

@@ -1,0 +1,3 @@
+import _trivial
+
+_trivial.page("Page 7", 7)
