@@ -13,8 +13,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .common import (EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, format_magnitude, log10_of, log_safe,
-                     thin_indices)
+from .common import (DASHES, EXPLODE_COLOR, NEUTRAL_COLOR, OKABE_ITO, VANISH_COLOR, format_magnitude, log10_of,
+                     log_safe, thin_indices)
 from .spectral import HEIGHT, PADDING, padded_domain
 
 #: One colour per gate name (Okabe–Ito), the same on every chart of the page.
@@ -47,6 +47,9 @@ def weight_spectrum_chart(gates) -> alt.LayerChart:
     lines = alt.Chart(df).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=1.6).encode(
         x=alt.X("index:Q", title="index i (1 = largest)", axis=alt.Axis(tickMinStep=1)), y=y,
         color=alt.Color("gate:N", title="gate", scale=_gate_scale(gates), legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("gate:N", title="gate", legend=alt.Legend(orient="top"),  # not colour alone
+                                  scale=alt.Scale(domain=_gate_scale(gates).domain,
+                                                  range=list(DASHES[:len(gates)]))),
         tooltip=[alt.Tooltip("gate:N"), alt.Tooltip("index:Q", title="i"),
                  alt.Tooltip("sigma:Q", title="σᵢ", format=".4g"), alt.Tooltip("status:N", title="value")])
     one = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color=NEUTRAL_COLOR, strokeDash=[4, 3]).encode(y="y:Q")
@@ -112,9 +115,11 @@ def gradient_decay_chart(probe_log_norm) -> alt.LayerChart:
         x=x, y=alt.Y("median:Q", scale=yscale), tooltip=tips)
     labels = ["its size at T (10⁰)", "10⁻³"]
     rules = pd.DataFrame({"y": [0.0, THRESHOLD_LOG10], "label": labels})
-    ref = alt.Chart(rules).mark_rule(strokeDash=[4, 3]).encode(
+    ref = alt.Chart(rules).mark_rule().encode(
         y=alt.Y("y:Q", scale=yscale), color=alt.Color("label:N", title=None, legend=alt.Legend(orient="top"),
-                                                      scale=alt.Scale(domain=labels, range=[NEUTRAL_COLOR, EXPLODE_COLOR])))
+                                                      scale=alt.Scale(domain=labels, range=[NEUTRAL_COLOR, EXPLODE_COLOR])),
+        strokeDash=alt.StrokeDash("label:N", title=None, legend=alt.Legend(orient="top"),  # not colour alone
+                                  scale=alt.Scale(domain=labels, range=[list(DASHES[2]), list(DASHES[1])])))
     return alt.layer(band, line, ref).properties(height=HEIGHT, padding=PADDING,
                                                  title="How much of a gradient reaches k steps back")
 

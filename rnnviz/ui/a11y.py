@@ -37,6 +37,9 @@ _CSS = """
 [data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
 :focus-visible, .katex-display:focus, [data-testid="stMarkdownContainer"] table:focus, .stTable > div:focus {
   outline: 3px solid FOCUS !important; outline-offset: 2px; }
+/* Streamlit's shortcut badge on a button (st.button(shortcut=...): the tour's PageDown/PageUp) is drawn
+   in a faded grey below 4.5:1 (axe color-contrast, WCAG 1.4.3): the button's own text colour instead. */
+button kbd { color: inherit !important; opacity: 1 !important; }
 @media (pointer: coarse) {
   [data-testid="stMain"] button, [data-testid="stSidebar"] button,
   [data-testid="stPageLink"] a { min-height: 44px; }

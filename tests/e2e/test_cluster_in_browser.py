@@ -169,6 +169,11 @@ def test_every_page_renders_through_nginx(browser, cluster):
         found = {}
         for info in (HOME, *available_pages()):
             load(page, f"{cluster.url}/{url_path(info.path)}")
+            if problems(page, info.path, cluster, page.js_errors):
+                # Once more: a replica's first, cold run of a page on a loaded 2-core machine can outlast
+                # the draw timeout; a page that is broken stays broken on the second load.
+                page.js_errors.clear()
+                load(page, f"{cluster.url}/{url_path(info.path)}")
             found.update({info.path: p for p in problems(page, info.path, cluster, page.js_errors)})
         assert not found, found
         assert _routed_to(page) in ("r1", "r2")

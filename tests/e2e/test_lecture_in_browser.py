@@ -18,7 +18,7 @@ from rnnviz.ui import LECTURE, tour
 pytestmark = pytest.mark.e2e
 
 LECTURE_URL = url_path(LECTURE.path)   # "Lecture"
-QR = '[data-testid="stImage"] img'
+QR = 'img[alt^="QR code of the link to step"]'
 
 
 def _step_heading(page) -> str:

@@ -123,7 +123,7 @@ def test_live_training_pauses_and_resumes_by_keyboard(page, server):
     pause.wait_for(timeout=60_000)
     pause.focus()
     page.keyboard.press("Enter")
-    page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after").wait_for(timeout=30_000)
+    page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after").wait_for(timeout=120_000)
     done = int(page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after").inner_text()
                .split("after ")[1].split(" of")[0])
     assert 0 <= done < 1000
