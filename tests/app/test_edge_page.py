@@ -8,6 +8,7 @@ from page_driver import clean_metrics, run_page
 from streamlit.testing.v1 import AppTest
 
 import rnnviz
+from rnnviz.charts.meanfield import comparison_frame
 from rnnviz.presets.meanfield import VIEW, band, band_notice, lab_scales, signed
 
 PAGE = "pages/7_Edge_of_chaos.py"
@@ -31,7 +32,9 @@ def test_defaults_show_the_cores_numbers(page):
     assert metrics["½ ln χ (exponent)"] == signed(mf.lyapunov)
     assert metrics["Stationary variance q"] == f"{mf.q:.4g}"
     r = VIEW.evaluate()
-    table = page.table[0].value
+    columns = list(comparison_frame(r.theory, r.runs).columns)
+    # The theory-vs-simulation table, not a chart's data table (every chart has one, for screen readers).
+    table = next(t.value for t in page.table if list(t.value.columns) == columns)
     assert table.iloc[2, 0] == f"{mf.lyapunov:+.4f}".replace("-", "−")
     assert table.iloc[2, 1] == f"{r.gaussian.lyapunov:+.4f}".replace("-", "−")
     assert table.iloc[2, 2] == f"{r.orthogonal.lyapunov:+.4f}".replace("-", "−")
