@@ -81,3 +81,14 @@ def test_the_product_over_every_step_is_offered_when_the_default_covers_the_last
     at = toggle.set_value(True).run()
     clean_metrics(at, charts=6, headlines=HEADLINES)
     assert any("computed over every step" in c.value for c in at.caption)
+
+
+def test_the_example_captions_describe_the_bundled_files():
+    # The page's captions: "An LSTM with 32 units …" and "A GRU with 64 units and 8 inputs …".
+    import rnnviz
+    from rnnviz.ui import bundled
+
+    lstm = rnnviz.load_checkpoint(bundled.example_bytes("lstm"), "agreement_lstm.safetensors").layers
+    gru = rnnviz.load_checkpoint(bundled.example_bytes("gru"), "untrained_gru.npz").layers
+    assert [(layer.cell, layer.hidden_size) for layer in lstm] == [("lstm", 32)]
+    assert [(layer.cell, layer.hidden_size, layer.input_size) for layer in gru] == [("gru", 64, 8)]
